@@ -1,0 +1,32 @@
+//! The Kafka wire protocol, as much of it as a producer needs, written by hand.
+//!
+//! No actors, no async runtime, no sockets: this crate turns typed requests into
+//! bytes and bytes into typed responses, and nothing else.
+//!
+//! * [`codec`]: the primitive types (`Reader` with typed [`DecodeError`]s, `Writer`).
+//! * [`frame`]: length-prefixed frames with a maximum size, check-then-parse.
+//! * [`header`]: request and response headers.
+//! * [`api`]: API keys, the version ranges we support, and negotiation against
+//!   the broker's `ApiVersions` answer.
+//! * [`messages`]: one module per API (request encoders, response decoders).
+//! * [`record`]: the v2 record batch builder and a reader.
+//! * [`compression`]: gzip, snappy, lz4 and zstd as Kafka writes them.
+//! * [`error_code`]: every error code a producer can see, with its flags.
+//!
+//! Decoding never panics and never allocates more than the bytes in hand justify:
+//! every count read from the wire is checked against the bytes that remain.
+
+#![deny(unsafe_code)]
+
+pub mod api;
+pub mod codec;
+pub mod compression;
+pub mod error_code;
+pub mod frame;
+pub mod header;
+pub mod messages;
+pub mod record;
+
+pub use api::{ApiKey, VersionRange};
+pub use codec::{DecodeError, EncodeError, Reader, Writer};
+pub use error_code::ErrorCode;

@@ -1,0 +1,25 @@
+//! One module per API: a request type that encodes itself and a response type
+//! that decodes itself, for every version in [`ApiKey::supported`].
+//!
+//! Message code writes fields in schema order and branches on `version` only
+//! where the schema changes; the [`Writer`]/[`Reader`] flexible flag (set from
+//! the version by the framing code) picks compact or classic forms.
+
+use crate::api::ApiKey;
+use crate::codec::{DecodeError, EncodeError, Reader, Writer};
+
+/// A request body.
+pub trait Request {
+    /// The API this request belongs to.
+    const API_KEY: ApiKey;
+    /// The matching response body.
+    type Response: Response;
+    /// Writes the body in `version`. The writer's flexible flag is already set.
+    fn encode(&self, version: i16, w: &mut Writer) -> Result<(), EncodeError>;
+}
+
+/// A response body.
+pub trait Response: Sized {
+    /// Reads the body of `version`. The reader's flexible flag is already set.
+    fn decode(r: &mut Reader<'_>, version: i16) -> Result<Self, DecodeError>;
+}
