@@ -12,7 +12,7 @@
 
 mod error;
 mod reader;
-mod writer;
+pub(crate) mod writer;
 
 pub use error::{DecodeError, EncodeError};
 pub use reader::Reader;
