@@ -99,7 +99,10 @@ fn array_counts_are_checked_before_allocation() {
 fn arrays_round_trip() {
     for flexible in [false, true] {
         let items = [1i32, 2, 3];
-        let bytes = round_trip(flexible, |w| w.array(&items, |w, v| Ok(w.i32(*v))).unwrap());
+        let bytes = round_trip(flexible, |w| w.array(&items, |w, v| {
+            w.i32(*v);
+            Ok(())
+        }).unwrap());
         let got = Reader::new(&bytes, flexible).array("x", 4, |r| r.i32()).unwrap();
         assert_eq!(got, items);
     }
