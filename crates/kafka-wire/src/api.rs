@@ -200,8 +200,9 @@ impl NegotiatedVersions {
             .into_iter()
             .filter_map(|api| {
                 let theirs = broker.iter().find(|b| b.api_key == api.code())?;
-                let common =
-                    api.supported().intersect(VersionRange::new(theirs.min_version, theirs.max_version))?;
+                let common = api
+                    .supported()
+                    .intersect(VersionRange::new(theirs.min_version, theirs.max_version))?;
                 Some((api, common.max))
             })
             .collect();
@@ -234,9 +235,21 @@ mod tests {
     #[test]
     fn negotiation_takes_the_highest_common_version() {
         let broker = [
-            BrokerApiVersion { api_key: 0, min_version: 3, max_version: 13 },
-            BrokerApiVersion { api_key: 3, min_version: 0, max_version: 8 },
-            BrokerApiVersion { api_key: 36, min_version: 5, max_version: 9 },
+            BrokerApiVersion {
+                api_key: 0,
+                min_version: 3,
+                max_version: 13,
+            },
+            BrokerApiVersion {
+                api_key: 3,
+                min_version: 0,
+                max_version: 8,
+            },
+            BrokerApiVersion {
+                api_key: 36,
+                min_version: 5,
+                max_version: 9,
+            },
         ];
         let v = NegotiatedVersions::negotiate(&broker);
         assert_eq!(v.version(ApiKey::Produce), Some(12));

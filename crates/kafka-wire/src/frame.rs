@@ -26,7 +26,10 @@ pub fn encode_request<R: Request>(
     client_id: Option<&str>,
 ) -> Result<Vec<Bytes>, EncodeError> {
     if !R::API_KEY.supported().contains(version) {
-        return Err(EncodeError::UnsupportedVersion { api: R::API_KEY, version });
+        return Err(EncodeError::UnsupportedVersion {
+            api: R::API_KEY,
+            version,
+        });
     }
     let mut w = Writer::new(false);
     w.i32(0); // size, patched below
@@ -142,8 +145,14 @@ mod tests {
     fn decoder_refuses_huge_and_negative_sizes() {
         let d = FrameDecoder::new(16);
         let mut huge = BytesMut::from(&[0x7f, 0xff, 0xff, 0xff][..]);
-        assert!(matches!(d.decode(&mut huge), Err(DecodeError::FrameTooLarge { .. })));
+        assert!(matches!(
+            d.decode(&mut huge),
+            Err(DecodeError::FrameTooLarge { .. })
+        ));
         let mut negative = BytesMut::from(&[0xff, 0xff, 0xff, 0xfe][..]);
-        assert!(matches!(d.decode(&mut negative), Err(DecodeError::InvalidLength { .. })));
+        assert!(matches!(
+            d.decode(&mut negative),
+            Err(DecodeError::InvalidLength { .. })
+        ));
     }
 }

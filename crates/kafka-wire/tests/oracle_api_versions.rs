@@ -2,9 +2,7 @@
 
 use bytes::{Bytes, BytesMut};
 use kafka_protocol::messages::api_versions_response as kp_resp;
-use kafka_protocol::messages::{
-    ApiVersionsRequest as KpRequest, ApiVersionsResponse as KpResponse,
-};
+use kafka_protocol::messages::{ApiVersionsRequest as KpRequest, ApiVersionsResponse as KpResponse};
 use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
 use kafka_wire::messages::api_versions::*;
 use kafka_wire::messages::{Request, Response};
@@ -28,37 +26,36 @@ fn name() -> impl Strategy<Value = String> {
 }
 
 fn request() -> impl Strategy<Value = ApiVersionsRequest> {
-    (name(), name()).prop_map(|(client_software_name, client_software_version)| {
-        ApiVersionsRequest {
+    (name(), name()).prop_map(
+        |(client_software_name, client_software_version)| ApiVersionsRequest {
             client_software_name,
             client_software_version,
-        }
-    })
+        },
+    )
 }
 
 fn response() -> impl Strategy<Value = ApiVersionsResponse> {
-    let key = (any::<i16>(), any::<i16>(), any::<i16>()).prop_map(
-        |(api_key, min_version, max_version)| ApiVersion {
+    let key = (any::<i16>(), any::<i16>(), any::<i16>()).prop_map(|(api_key, min_version, max_version)| {
+        ApiVersion {
             api_key,
             min_version,
             max_version,
-        },
-    );
+        }
+    });
     let supported =
-        (name(), any::<i16>(), any::<i16>()).prop_map(|(name, min_version, max_version)| {
-            SupportedFeature {
+        (name(), any::<i16>(), any::<i16>()).prop_map(|(name, min_version, max_version)| SupportedFeature {
+            name,
+            min_version,
+            max_version,
+        });
+    let finalized =
+        (name(), any::<i16>(), any::<i16>()).prop_map(|(name, max_version_level, min_version_level)| {
+            FinalizedFeature {
                 name,
-                min_version,
-                max_version,
+                max_version_level,
+                min_version_level,
             }
         });
-    let finalized = (name(), any::<i16>(), any::<i16>()).prop_map(
-        |(name, max_version_level, min_version_level)| FinalizedFeature {
-            name,
-            max_version_level,
-            min_version_level,
-        },
-    );
     (
         any::<i16>(),
         vec(key, 0..6),
@@ -69,15 +66,7 @@ fn response() -> impl Strategy<Value = ApiVersionsResponse> {
         any::<bool>(),
     )
         .prop_map(
-            |(
-                error_code,
-                api_keys,
-                throttle_time_ms,
-                supported_features,
-                epoch,
-                finalized_features,
-                zk,
-            )| {
+            |(error_code, api_keys, throttle_time_ms, supported_features, epoch, finalized_features, zk)| {
                 ApiVersionsResponse {
                     error_code: ErrorCode(error_code),
                     api_keys,

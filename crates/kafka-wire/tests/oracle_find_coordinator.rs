@@ -6,8 +6,7 @@ use std::collections::BTreeMap;
 use bytes::{Bytes, BytesMut};
 use kafka_protocol::messages::find_coordinator_response::Coordinator as KpCoordinator;
 use kafka_protocol::messages::{
-    FindCoordinatorRequest as KpFindCoordinatorRequest,
-    FindCoordinatorResponse as KpFindCoordinatorResponse,
+    FindCoordinatorRequest as KpFindCoordinatorRequest, FindCoordinatorResponse as KpFindCoordinatorResponse,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
 use kafka_wire::messages::find_coordinator::*;
@@ -51,11 +50,7 @@ fn key_type() -> impl Strategy<Value = CoordinatorType> {
 }
 
 fn unknown_tags() -> impl Strategy<Value = BTreeMap<i32, Bytes>> {
-    btree_map(
-        0..100i32,
-        vec(any::<u8>(), 0..6).prop_map(Bytes::from),
-        0..3,
-    )
+    btree_map(0..100i32, vec(any::<u8>(), 0..6).prop_map(Bytes::from), 0..3)
 }
 
 fn coordinator() -> impl Strategy<Value = Coordinator> {
@@ -67,16 +62,14 @@ fn coordinator() -> impl Strategy<Value = Coordinator> {
         any::<i16>(),
         option::of(NAME),
     )
-        .prop_map(
-            |(key, node_id, host, port, code, error_message)| Coordinator {
-                key: Some(key),
-                node_id,
-                host,
-                port,
-                error_code: ErrorCode(code),
-                error_message,
-            },
-        )
+        .prop_map(|(key, node_id, host, port, code, error_message)| Coordinator {
+            key: Some(key),
+            node_id,
+            host,
+            port,
+            error_code: ErrorCode(code),
+            error_message,
+        })
 }
 
 proptest! {

@@ -48,14 +48,15 @@ fn request() -> impl Strategy<Value = MetadataRequest> {
 }
 
 fn response() -> impl Strategy<Value = MetadataResponse> {
-    let broker = (any::<i32>(), name(), any::<i32>(), option::of(name())).prop_map(
-        |(node_id, host, port, rack)| MetadataBroker {
-            node_id,
-            host,
-            port,
-            rack,
-        },
-    );
+    let broker =
+        (any::<i32>(), name(), any::<i32>(), option::of(name())).prop_map(|(node_id, host, port, rack)| {
+            MetadataBroker {
+                node_id,
+                host,
+                port,
+                rack,
+            }
+        });
     let partition = (
         any::<i16>(),
         any::<i32>(),
@@ -113,15 +114,13 @@ fn response() -> impl Strategy<Value = MetadataResponse> {
         any::<i32>(),
     )
         .prop_map(
-            |(throttle_time_ms, brokers, cluster_id, controller_id, topics, operations)| {
-                MetadataResponse {
-                    throttle_time_ms,
-                    brokers,
-                    cluster_id,
-                    controller_id,
-                    topics,
-                    cluster_authorized_operations: operations,
-                }
+            |(throttle_time_ms, brokers, cluster_id, controller_id, topics, operations)| MetadataResponse {
+                throttle_time_ms,
+                brokers,
+                cluster_id,
+                controller_id,
+                topics,
+                cluster_authorized_operations: operations,
             },
         )
 }

@@ -29,19 +29,15 @@ fn name() -> impl Strategy<Value = String> {
 }
 
 fn request() -> impl Strategy<Value = ProduceRequest> {
-    let partition = (
-        any::<i32>(),
-        option::weighted(0.9, vec(any::<u8>(), 0..200)),
-    )
-        .prop_map(|(index, records)| PartitionProduceData {
-            index,
-            records: records.map(Bytes::from),
+    let partition =
+        (any::<i32>(), option::weighted(0.9, vec(any::<u8>(), 0..200))).prop_map(|(index, records)| {
+            PartitionProduceData {
+                index,
+                records: records.map(Bytes::from),
+            }
         });
-    let topic =
-        (name(), vec(partition, 0..4)).prop_map(|(name, partition_data)| TopicProduceData {
-            name,
-            partition_data,
-        });
+    let topic = (name(), vec(partition, 0..4))
+        .prop_map(|(name, partition_data)| TopicProduceData { name, partition_data });
     (
         option::of(name()),
         prop_oneof![Just(0i16), Just(1), Just(-1)],
@@ -59,17 +55,15 @@ fn request() -> impl Strategy<Value = ProduceRequest> {
 }
 
 fn response() -> impl Strategy<Value = ProduceResponse> {
-    let record_error = (any::<i32>(), option::of(".{0,12}")).prop_map(|(batch_index, message)| {
-        BatchIndexAndErrorMessage {
+    let record_error =
+        (any::<i32>(), option::of(".{0,12}")).prop_map(|(batch_index, message)| BatchIndexAndErrorMessage {
             batch_index,
             batch_index_error_message: message,
-        }
-    });
-    let leader =
-        (any::<i32>(), any::<i32>()).prop_map(|(leader_id, leader_epoch)| LeaderIdAndEpoch {
-            leader_id,
-            leader_epoch,
         });
+    let leader = (any::<i32>(), any::<i32>()).prop_map(|(leader_id, leader_epoch)| LeaderIdAndEpoch {
+        leader_id,
+        leader_epoch,
+    });
     let partition = (
         (
             any::<i32>(),
@@ -101,20 +95,19 @@ fn response() -> impl Strategy<Value = ProduceResponse> {
                 }
             },
         );
-    let topic = (name(), vec(partition, 0..4)).prop_map(|(name, partition_responses)| {
-        TopicProduceResponse {
-            name,
-            partition_responses,
-        }
+    let topic = (name(), vec(partition, 0..4)).prop_map(|(name, partition_responses)| TopicProduceResponse {
+        name,
+        partition_responses,
     });
-    let endpoint = (any::<i32>(), name(), any::<i32>(), option::of(name())).prop_map(
-        |(node_id, host, port, rack)| NodeEndpoint {
-            node_id,
-            host,
-            port,
-            rack,
-        },
-    );
+    let endpoint =
+        (any::<i32>(), name(), any::<i32>(), option::of(name())).prop_map(|(node_id, host, port, rack)| {
+            NodeEndpoint {
+                node_id,
+                host,
+                port,
+                rack,
+            }
+        });
     (vec(topic, 0..4), any::<i32>(), vec(endpoint, 0..3)).prop_map(
         |(responses, throttle_time_ms, node_endpoints)| ProduceResponse {
             responses,
@@ -166,9 +159,7 @@ fn to_kp(response: &ProduceResponse) -> KpResponse {
                     .map(|e| {
                         kp_resp::BatchIndexAndErrorMessage::default()
                             .with_batch_index(e.batch_index)
-                            .with_batch_index_error_message(
-                                e.batch_index_error_message.as_deref().map(s),
-                            )
+                            .with_batch_index_error_message(e.batch_index_error_message.as_deref().map(s))
                     })
                     .collect(),
             )
@@ -190,9 +181,7 @@ fn to_kp(response: &ProduceResponse) -> KpResponse {
                 .map(|t| {
                     kp_resp::TopicProduceResponse::default()
                         .with_name(TopicName(s(&t.name)))
-                        .with_partition_responses(
-                            t.partition_responses.iter().map(partition).collect(),
-                        )
+                        .with_partition_responses(t.partition_responses.iter().map(partition).collect())
                 })
                 .collect(),
         )

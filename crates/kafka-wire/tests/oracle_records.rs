@@ -29,11 +29,13 @@ fn test_record() -> impl Strategy<Value = TestRecord> {
     let bytes = || proptest::option::of(proptest::collection::vec(any::<u8>(), 0..64));
     let headers = proptest::collection::btree_map("[a-z]{1,8}", bytes(), 0..4)
         .prop_map(|m| m.into_iter().collect::<Vec<_>>());
-    (0i64..2_000_000_000_000, bytes(), bytes(), headers).prop_map(|(timestamp, key, value, headers)| TestRecord {
-        timestamp,
-        key,
-        value,
-        headers,
+    (0i64..2_000_000_000_000, bytes(), bytes(), headers).prop_map(|(timestamp, key, value, headers)| {
+        TestRecord {
+            timestamp,
+            key,
+            value,
+            headers,
+        }
     })
 }
 

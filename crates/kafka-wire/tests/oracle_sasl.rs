@@ -38,11 +38,9 @@ fn decode_ours<R: Response>(api: ApiKey, bytes: &[u8], version: i16) -> R {
 }
 
 fn handshake_response() -> impl Strategy<Value = SaslHandshakeResponse> {
-    (any::<i16>(), vec("[A-Z0-9-]{0,16}", 0..5)).prop_map(|(error_code, mechanisms)| {
-        SaslHandshakeResponse {
-            error_code: ErrorCode(error_code),
-            mechanisms,
-        }
+    (any::<i16>(), vec("[A-Z0-9-]{0,16}", 0..5)).prop_map(|(error_code, mechanisms)| SaslHandshakeResponse {
+        error_code: ErrorCode(error_code),
+        mechanisms,
     })
 }
 
@@ -53,16 +51,14 @@ fn authenticate_response() -> impl Strategy<Value = SaslAuthenticateResponse> {
         vec(any::<u8>(), 0..64),
         any::<i64>(),
     )
-        .prop_map(
-            |(error_code, error_message, auth_bytes, session_lifetime_ms)| {
-                SaslAuthenticateResponse {
-                    error_code: ErrorCode(error_code),
-                    error_message,
-                    auth_bytes,
-                    session_lifetime_ms,
-                }
-            },
-        )
+        .prop_map(|(error_code, error_message, auth_bytes, session_lifetime_ms)| {
+            SaslAuthenticateResponse {
+                error_code: ErrorCode(error_code),
+                error_message,
+                auth_bytes,
+                session_lifetime_ms,
+            }
+        })
 }
 
 proptest! {

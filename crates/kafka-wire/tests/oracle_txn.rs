@@ -12,8 +12,7 @@ use kafka_protocol::messages::add_partitions_to_txn_response::{
     AddPartitionsToTxnTopicResult as KpAddTopicResult,
 };
 use kafka_protocol::messages::txn_offset_commit_request::{
-    TxnOffsetCommitRequestPartition as KpCommitPartition,
-    TxnOffsetCommitRequestTopic as KpCommitTopic,
+    TxnOffsetCommitRequestPartition as KpCommitPartition, TxnOffsetCommitRequestTopic as KpCommitTopic,
 };
 use kafka_protocol::messages::txn_offset_commit_response::{
     TxnOffsetCommitResponsePartition as KpCommitPartitionResult,
@@ -57,11 +56,7 @@ fn encode_ours<R: Request>(request: &R, version: i16) -> Bytes {
 /// Decodes with kafka-protocol and checks it read every byte.
 fn decode_theirs<T: Decodable>(mut bytes: Bytes, version: i16) -> T {
     let decoded = T::decode(&mut bytes, version).unwrap();
-    assert!(
-        bytes.is_empty(),
-        "kafka-protocol left {} bytes",
-        bytes.len()
-    );
+    assert!(bytes.is_empty(), "kafka-protocol left {} bytes", bytes.len());
     decoded
 }
 
@@ -80,11 +75,7 @@ fn decode_ours<R: Response>(api: ApiKey, bytes: &[u8], version: i16) -> R {
 
 /// Unknown tagged fields for kafka-protocol to write; ours must skip them.
 fn unknown_tags() -> impl Strategy<Value = BTreeMap<i32, Bytes>> {
-    btree_map(
-        0..100i32,
-        vec(any::<u8>(), 0..6).prop_map(Bytes::from),
-        0..3,
-    )
+    btree_map(0..100i32, vec(any::<u8>(), 0..6).prop_map(Bytes::from), 0..3)
 }
 
 /// The tags to send in `version`: none in classic versions.
@@ -102,13 +93,11 @@ const NAME: &str = ".{0,12}";
 
 fn init_request() -> impl Strategy<Value = InitProducerIdRequest> {
     (option::of(NAME), any::<i32>(), any::<i64>(), any::<i16>()).prop_map(
-        |(transactional_id, transaction_timeout_ms, producer_id, producer_epoch)| {
-            InitProducerIdRequest {
-                transactional_id,
-                transaction_timeout_ms,
-                producer_id,
-                producer_epoch,
-            }
+        |(transactional_id, transaction_timeout_ms, producer_id, producer_epoch)| InitProducerIdRequest {
+            transactional_id,
+            transaction_timeout_ms,
+            producer_id,
+            producer_epoch,
         },
     )
 }
@@ -133,8 +122,8 @@ fn add_partitions_request() -> impl Strategy<Value = AddPartitionsToTxnRequest> 
         any::<i16>(),
         vec((NAME, vec(any::<i32>(), 0..5)), 0..4),
     )
-        .prop_map(|(transactional_id, producer_id, producer_epoch, topics)| {
-            AddPartitionsToTxnRequest {
+        .prop_map(
+            |(transactional_id, producer_id, producer_epoch, topics)| AddPartitionsToTxnRequest {
                 transactional_id,
                 producer_id,
                 producer_epoch,
@@ -142,24 +131,21 @@ fn add_partitions_request() -> impl Strategy<Value = AddPartitionsToTxnRequest> 
                     .into_iter()
                     .map(|(name, partitions)| AddPartitionsToTxnTopic { name, partitions })
                     .collect(),
-            }
-        })
+            },
+        )
 }
 
 fn add_partitions_response() -> impl Strategy<Value = AddPartitionsToTxnResponse> {
-    let partition = (any::<i32>(), any::<i16>()).prop_map(|(partition_index, code)| {
-        AddPartitionsToTxnPartitionResult {
+    let partition =
+        (any::<i32>(), any::<i16>()).prop_map(|(partition_index, code)| AddPartitionsToTxnPartitionResult {
             partition_index,
             partition_error_code: ErrorCode(code),
-        }
-    });
+        });
     let topic = (NAME, vec(partition, 0..4))
         .prop_map(|(name, results)| AddPartitionsToTxnTopicResult { name, results });
-    (any::<i32>(), vec(topic, 0..4)).prop_map(|(throttle_time_ms, results)| {
-        AddPartitionsToTxnResponse {
-            throttle_time_ms,
-            results,
-        }
+    (any::<i32>(), vec(topic, 0..4)).prop_map(|(throttle_time_ms, results)| AddPartitionsToTxnResponse {
+        throttle_time_ms,
+        results,
     })
 }
 
@@ -214,11 +200,7 @@ fn commit_request_for(request: &TxnOffsetCommitRequest, version: i16) -> TxnOffs
         request.group_instance_id = None;
     }
     if version < 2 {
-        for partition in request
-            .topics
-            .iter_mut()
-            .flat_map(|t| t.partitions.iter_mut())
-        {
+        for partition in request.topics.iter_mut().flat_map(|t| t.partitions.iter_mut()) {
             partition.committed_leader_epoch = -1;
         }
     }
@@ -226,19 +208,16 @@ fn commit_request_for(request: &TxnOffsetCommitRequest, version: i16) -> TxnOffs
 }
 
 fn commit_response() -> impl Strategy<Value = TxnOffsetCommitResponse> {
-    let partition = (any::<i32>(), any::<i16>()).prop_map(|(partition_index, code)| {
-        TxnOffsetCommitResponsePartition {
+    let partition =
+        (any::<i32>(), any::<i16>()).prop_map(|(partition_index, code)| TxnOffsetCommitResponsePartition {
             partition_index,
             error_code: ErrorCode(code),
-        }
-    });
+        });
     let topic = (NAME, vec(partition, 0..4))
         .prop_map(|(name, partitions)| TxnOffsetCommitResponseTopic { name, partitions });
-    (any::<i32>(), vec(topic, 0..4)).prop_map(|(throttle_time_ms, topics)| {
-        TxnOffsetCommitResponse {
-            throttle_time_ms,
-            topics,
-        }
+    (any::<i32>(), vec(topic, 0..4)).prop_map(|(throttle_time_ms, topics)| TxnOffsetCommitResponse {
+        throttle_time_ms,
+        topics,
     })
 }
 
@@ -351,10 +330,7 @@ fn commit_request_from(theirs: KpCommitRequest) -> TxnOffsetCommitRequest {
     }
 }
 
-fn commit_response_to(
-    ours: &TxnOffsetCommitResponse,
-    tags: &BTreeMap<i32, Bytes>,
-) -> KpCommitResponse {
+fn commit_response_to(ours: &TxnOffsetCommitResponse, tags: &BTreeMap<i32, Bytes>) -> KpCommitResponse {
     let topic = |topic: &TxnOffsetCommitResponseTopic| {
         let partitions = topic.partitions.iter().map(|p| {
             KpCommitPartitionResult::default()

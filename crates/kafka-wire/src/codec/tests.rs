@@ -53,7 +53,10 @@ fn overlong_varints_are_errors() {
 fn strings_classic_and_compact() {
     assert_eq!(round_trip(false, |w| w.string("ab").unwrap()), [0, 2, b'a', b'b']);
     assert_eq!(round_trip(true, |w| w.string("ab").unwrap()), [3, b'a', b'b']);
-    assert_eq!(round_trip(false, |w| w.nullable_string(None).unwrap()), [0xff, 0xff]);
+    assert_eq!(
+        round_trip(false, |w| w.nullable_string(None).unwrap()),
+        [0xff, 0xff]
+    );
     assert_eq!(round_trip(true, |w| w.nullable_string(None).unwrap()), [0]);
     for flexible in [false, true] {
         let bytes = round_trip(flexible, |w| {
@@ -90,7 +93,13 @@ fn array_counts_are_checked_before_allocation() {
     let err = Reader::new(&hostile, false)
         .array("partitions", 4, |r| r.i32())
         .unwrap_err();
-    assert!(matches!(err, DecodeError::CountExceedsRemaining { count: 0x7fff_ffff, .. }));
+    assert!(matches!(
+        err,
+        DecodeError::CountExceedsRemaining {
+            count: 0x7fff_ffff,
+            ..
+        }
+    ));
     let compact_hostile = [0xff, 0xff, 0xff, 0xff, 0x0f];
     assert!(Reader::new(&compact_hostile, true).array_len("x", 1).is_err());
 }
@@ -99,10 +108,13 @@ fn array_counts_are_checked_before_allocation() {
 fn arrays_round_trip() {
     for flexible in [false, true] {
         let items = [1i32, 2, 3];
-        let bytes = round_trip(flexible, |w| w.array(&items, |w, v| {
-            w.i32(*v);
-            Ok(())
-        }).unwrap());
+        let bytes = round_trip(flexible, |w| {
+            w.array(&items, |w, v| {
+                w.i32(*v);
+                Ok(())
+            })
+            .unwrap()
+        });
         let got = Reader::new(&bytes, flexible).array("x", 4, |r| r.i32()).unwrap();
         assert_eq!(got, items);
     }

@@ -108,11 +108,19 @@ impl Writer {
 
     /// A length prefix; `None` writes null. Classic strings use i16, classic
     /// bytes and arrays i32; compact forms use an unsigned varint of `len + 1`.
-    fn length(&mut self, len: Option<usize>, classic_i16: bool, too_long: EncodeError) -> Result<(), EncodeError> {
+    fn length(
+        &mut self,
+        len: Option<usize>,
+        classic_i16: bool,
+        too_long: EncodeError,
+    ) -> Result<(), EncodeError> {
         match (self.flexible, len) {
             (true, None) => self.uvarint(0),
             (true, Some(n)) => {
-                let n = u32::try_from(n).ok().and_then(|n| n.checked_add(1)).ok_or(too_long)?;
+                let n = u32::try_from(n)
+                    .ok()
+                    .and_then(|n| n.checked_add(1))
+                    .ok_or(too_long)?;
                 self.uvarint(n);
             }
             (false, None) if classic_i16 => self.i16(-1),
@@ -126,7 +134,13 @@ impl Writer {
     /// A nullable string.
     pub fn nullable_string(&mut self, v: Option<&str>) -> Result<(), EncodeError> {
         let len = v.map(str::len);
-        self.length(len, true, EncodeError::StringTooLong { len: len.unwrap_or(0) })?;
+        self.length(
+            len,
+            true,
+            EncodeError::StringTooLong {
+                len: len.unwrap_or(0),
+            },
+        )?;
         if let Some(s) = v {
             self.buf.put_slice(s.as_bytes());
         }
@@ -141,7 +155,13 @@ impl Writer {
     /// Nullable bytes.
     pub fn nullable_bytes(&mut self, v: Option<&[u8]>) -> Result<(), EncodeError> {
         let len = v.map(<[u8]>::len);
-        self.length(len, false, EncodeError::BytesTooLong { len: len.unwrap_or(0) })?;
+        self.length(
+            len,
+            false,
+            EncodeError::BytesTooLong {
+                len: len.unwrap_or(0),
+            },
+        )?;
         if let Some(b) = v {
             self.buf.put_slice(b);
         }
@@ -156,7 +176,13 @@ impl Writer {
     /// Nullable bytes whose content is attached as its own segment, not copied.
     pub fn shared_bytes(&mut self, v: Option<Bytes>) -> Result<(), EncodeError> {
         let len = v.as_ref().map(Bytes::len);
-        self.length(len, false, EncodeError::BytesTooLong { len: len.unwrap_or(0) })?;
+        self.length(
+            len,
+            false,
+            EncodeError::BytesTooLong {
+                len: len.unwrap_or(0),
+            },
+        )?;
         if let Some(b) = v.filter(|b| !b.is_empty()) {
             self.segments.push(self.buf.split().freeze());
             self.segments.push(b);
@@ -166,7 +192,13 @@ impl Writer {
 
     /// The element count of a nullable array.
     pub fn nullable_array_len(&mut self, len: Option<usize>) -> Result<(), EncodeError> {
-        self.length(len, false, EncodeError::ArrayTooLong { len: len.unwrap_or(0) })
+        self.length(
+            len,
+            false,
+            EncodeError::ArrayTooLong {
+                len: len.unwrap_or(0),
+            },
+        )
     }
 
     /// The element count of a non-null array.

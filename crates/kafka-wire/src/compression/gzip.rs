@@ -23,11 +23,7 @@ const CODEC: Compression = Compression::Gzip;
 
 /// Appends one gzip member holding `input` to `out`. `level` has been checked:
 /// 1..=9, -1 or `None` (both meaning the default).
-pub(super) fn compress(
-    level: Option<i32>,
-    input: &[u8],
-    out: &mut Vec<u8>,
-) -> Result<(), CompressionError> {
+pub(super) fn compress(level: Option<i32>, input: &[u8], out: &mut Vec<u8>) -> Result<(), CompressionError> {
     let level = match level {
         Some(level) if LEVELS.contains(&level) => level,
         _ => DEFAULT_LEVEL,
@@ -38,19 +34,13 @@ pub(super) fn compress(
     encoder
         .write_all(input)
         .map_err(|e| CompressionError::codec(CODEC, e))?;
-    encoder
-        .finish()
-        .map_err(|e| CompressionError::codec(CODEC, e))?;
+    encoder.finish().map_err(|e| CompressionError::codec(CODEC, e))?;
     Ok(())
 }
 
 /// Appends the content of the gzip member(s) in `input` to `out`, at most
 /// `max_output` bytes.
-pub(super) fn decompress(
-    input: &[u8],
-    max_output: usize,
-    out: &mut Vec<u8>,
-) -> Result<(), CompressionError> {
+pub(super) fn decompress(input: &[u8], max_output: usize, out: &mut Vec<u8>) -> Result<(), CompressionError> {
     read_bounded(CODEC, MultiGzDecoder::new(input), max_output, out)
 }
 
@@ -108,8 +98,8 @@ mod tests {
     fn gzip_known_stream_decodes() {
         // `printf 'kafka' | gzip -n` (GNU gzip): a stream not written by flate2.
         let stream = [
-            0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xcb, 0x4e, 0x4c, 0xcb,
-            0x4e, 0x04, 0x00, 0x17, 0x75, 0xbc, 0x5b, 0x05, 0x00, 0x00, 0x00,
+            0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xcb, 0x4e, 0x4c, 0xcb, 0x4e, 0x04,
+            0x00, 0x17, 0x75, 0xbc, 0x5b, 0x05, 0x00, 0x00, 0x00,
         ];
         let mut out = Vec::new();
         decompress(&stream, 100, &mut out).unwrap();

@@ -59,19 +59,13 @@ pub(super) fn compress(input: &[u8], out: &mut Vec<u8>) -> Result<(), Compressio
     encoder
         .write_all(input)
         .map_err(|e| CompressionError::codec(CODEC, e))?;
-    encoder
-        .finish()
-        .map_err(|e| CompressionError::codec(CODEC, e))?;
+    encoder.finish().map_err(|e| CompressionError::codec(CODEC, e))?;
     Ok(())
 }
 
 /// Appends the content of the LZ4 frame(s) in `input` to `out`, at most
 /// `max_output` bytes.
-pub(super) fn decompress(
-    input: &[u8],
-    max_output: usize,
-    out: &mut Vec<u8>,
-) -> Result<(), CompressionError> {
+pub(super) fn decompress(input: &[u8], max_output: usize, out: &mut Vec<u8>) -> Result<(), CompressionError> {
     let mut input = Input(input);
     let mut decoder = FrameDecoder {
         start: out.len(),
@@ -87,10 +81,7 @@ pub(super) fn decompress(
             }
             magic if SKIPPABLE_MAGIC.contains(&magic) => {
                 let length = input.u32_le("skippable frame length")?;
-                input.bytes(
-                    usize::try_from(length).unwrap_or(usize::MAX),
-                    "skippable frame",
-                )?;
+                input.bytes(usize::try_from(length).unwrap_or(usize::MAX), "skippable frame")?;
             }
             LEGACY_MAGIC => return Err(corrupt("legacy LZ4 frames are not supported")),
             magic => return Err(corrupt(format!("bad LZ4 frame magic {magic:#010x}"))),
@@ -220,9 +211,8 @@ impl FrameDecoder {
                 } else {
                     &[]
                 };
-                let n =
-                    lz4_flex::block::decompress_into_with_dict(data, &mut self.scratch, dictionary)
-                        .map_err(|e| corrupt(format!("bad block: {e}")))?;
+                let n = lz4_flex::block::decompress_into_with_dict(data, &mut self.scratch, dictionary)
+                    .map_err(|e| corrupt(format!("bad block: {e}")))?;
                 &self.scratch[..n]
             };
             if decoded.len() > self.max_output - (out.len() - self.start) {
@@ -285,10 +275,7 @@ mod tests {
     #[test]
     fn lz4_frame_layout_matches_kafka() {
         // The empty frame: magic, FLG 0x60, BD 0x40, header checksum, end mark.
-        assert_eq!(
-            frame(b""),
-            [0x04, 0x22, 0x4d, 0x18, 0x60, 0x40, 0x82, 0, 0, 0, 0]
-        );
+        assert_eq!(frame(b""), [0x04, 0x22, 0x4d, 0x18, 0x60, 0x40, 0x82, 0, 0, 0, 0]);
         let data = compressible(300 * 1024);
         let stream = frame(&data);
         assert_eq!(stream[..7], [0x04, 0x22, 0x4d, 0x18, 0x60, 0x40, 0x82]);
@@ -319,9 +306,7 @@ mod tests {
         let mut stream = vec![0x04, 0x22, 0x4d, 0x18, 0x60, 0x40, 0x82];
         stream.extend_from_slice(&(5 | BLOCK_UNCOMPRESSED).to_le_bytes());
         stream.extend_from_slice(b"kafka");
-        let block = [
-            0x26, b'a', b'b', 0x02, 0x00, 0x50, b'a', b'b', b'a', b'b', b'a',
-        ];
+        let block = [0x26, b'a', b'b', 0x02, 0x00, 0x50, b'a', b'b', b'a', b'b', b'a'];
         stream.extend_from_slice(&(block.len() as u32).to_le_bytes());
         stream.extend_from_slice(&block);
         stream.extend_from_slice(&[0, 0, 0, 0]);
@@ -339,8 +324,8 @@ mod tests {
         // `printf kafka | lz4 -c` (lz4 CLI 1.9.4): FLG 0x64 (content
         // checksum), one uncompressed block.
         let frame = [
-            0x04, 0x22, 0x4d, 0x18, 0x64, 0x40, 0xa7, 0x05, 0x00, 0x00, 0x80, 0x6b, 0x61, 0x66,
-            0x6b, 0x61, 0x00, 0x00, 0x00, 0x00, 0xf5, 0xcb, 0x8e, 0xde,
+            0x04, 0x22, 0x4d, 0x18, 0x64, 0x40, 0xa7, 0x05, 0x00, 0x00, 0x80, 0x6b, 0x61, 0x66, 0x6b, 0x61,
+            0x00, 0x00, 0x00, 0x00, 0xf5, 0xcb, 0x8e, 0xde,
         ];
         assert_eq!(unframe(&frame, 5).unwrap(), b"kafka");
         let mut bad = frame;
@@ -349,9 +334,9 @@ mod tests {
         // `printf 'kafka kafka kafka kafka kafka kafka kafka!' | lz4 -c -BX`:
         // FLG 0x74 (block and content checksums), one compressed block.
         let frame = [
-            0x04, 0x22, 0x4d, 0x18, 0x74, 0x40, 0xbd, 0x10, 0x00, 0x00, 0x00, 0x6f, 0x6b, 0x61,
-            0x66, 0x6b, 0x61, 0x20, 0x06, 0x00, 0x0c, 0x50, 0x61, 0x66, 0x6b, 0x61, 0x21, 0x54,
-            0x33, 0xf7, 0x93, 0x00, 0x00, 0x00, 0x00, 0x61, 0xba, 0x8f, 0x11,
+            0x04, 0x22, 0x4d, 0x18, 0x74, 0x40, 0xbd, 0x10, 0x00, 0x00, 0x00, 0x6f, 0x6b, 0x61, 0x66, 0x6b,
+            0x61, 0x20, 0x06, 0x00, 0x0c, 0x50, 0x61, 0x66, 0x6b, 0x61, 0x21, 0x54, 0x33, 0xf7, 0x93, 0x00,
+            0x00, 0x00, 0x00, 0x61, 0xba, 0x8f, 0x11,
         ];
         assert_eq!(
             unframe(&frame, 100).unwrap(),
@@ -382,10 +367,7 @@ mod tests {
                             let stream = flex_frame(info, input);
                             let out = unframe(&stream, input.len())
                                 .unwrap_or_else(|e| panic!("{size:?} {mode:?} {checksums}: {e}"));
-                            assert!(
-                                out == *input,
-                                "{size:?} {mode:?} {checksums} {content_size}"
-                            );
+                            assert!(out == *input, "{size:?} {mode:?} {checksums} {content_size}");
                         }
                     }
                 }
@@ -410,9 +392,7 @@ mod tests {
     #[test]
     fn lz4_checksums_are_checked() {
         let data = compressible(10_000);
-        let info = FrameInfo::new()
-            .block_checksums(true)
-            .content_checksum(true);
+        let info = FrameInfo::new().block_checksums(true).content_checksum(true);
         let stream = flex_frame(info, &data);
         // Flip a bit in the block checksum, then in the content checksum.
         let block_checksum_at = stream.len() - 4 - 4 - 4;
@@ -463,8 +443,7 @@ mod tests {
         let data = random(100_000, 6);
         let stream = frame(&data);
         // Cut at the first block boundary, and without the end mark.
-        let first =
-            (u32::from_le_bytes(stream[7..11].try_into().unwrap()) & !BLOCK_UNCOMPRESSED) as usize;
+        let first = (u32::from_le_bytes(stream[7..11].try_into().unwrap()) & !BLOCK_UNCOMPRESSED) as usize;
         for cut in [7 + 4 + first, stream.len() - 4] {
             assert!(matches!(
                 unframe(&stream[..cut], data.len()),

@@ -223,11 +223,7 @@ impl CompressionError {
 ///
 /// [`CompressionError::Codec`] if the codec library fails (not expected for
 /// in-memory data). On error `out` is left as it was.
-pub fn compress(
-    codec: Compression,
-    input: &[u8],
-    out: &mut Vec<u8>,
-) -> Result<(), CompressionError> {
+pub fn compress(codec: Compression, input: &[u8], out: &mut Vec<u8>) -> Result<(), CompressionError> {
     compress_with_level(codec, None, input, out)
 }
 
@@ -363,9 +359,7 @@ fn read_bounded<R: Read>(
     max_output: usize,
     out: &mut Vec<u8>,
 ) -> Result<(), CompressionError> {
-    let limit = u64::try_from(max_output)
-        .unwrap_or(u64::MAX)
-        .saturating_add(1);
+    let limit = u64::try_from(max_output).unwrap_or(u64::MAX).saturating_add(1);
     let read = reader
         .take(limit)
         .read_to_end(out)
@@ -439,10 +433,7 @@ pub(crate) mod test_util {
         vec![
             ("empty", Vec::new()),
             ("one byte", vec![42]),
-            (
-                "small",
-                b"hello, kafka! hello, kafka! hello, kafka!".to_vec(),
-            ),
+            ("small", b"hello, kafka! hello, kafka! hello, kafka!".to_vec()),
             ("1 MiB compressible", compressible(1 << 20)),
             ("200 KiB random", random(200 * 1024, 0x5eed)),
             ("100 KiB compressible", compressible(100 * 1024)),
@@ -476,11 +467,7 @@ mod tests {
         let mut back = Vec::new();
         decompress(codec, &compressed, data.len(), &mut back)
             .unwrap_or_else(|e| panic!("{codec} level {level:?}, {} bytes: {e}", data.len()));
-        assert!(
-            back == data,
-            "{codec} round trip of {} bytes differs",
-            data.len()
-        );
+        assert!(back == data, "{codec} round trip of {} bytes differs", data.len());
     }
 
     #[test]
@@ -497,10 +484,7 @@ mod tests {
             Compression::from_attribute_bits(0x0013).unwrap(),
             Compression::Lz4
         );
-        assert_eq!(
-            Compression::from_attribute_bits(-8).unwrap(),
-            Compression::None
-        );
+        assert_eq!(Compression::from_attribute_bits(-8).unwrap(), Compression::None);
         for bits in 5..=7 {
             assert!(matches!(
                 Compression::from_attribute_bits(bits | 0x20),
@@ -514,10 +498,7 @@ mod tests {
     fn compression_names() {
         for codec in Compression::ALL {
             assert_eq!(codec.name().parse::<Compression>().unwrap(), codec);
-            assert_eq!(
-                codec.name().to_uppercase().parse::<Compression>().unwrap(),
-                codec
-            );
+            assert_eq!(codec.name().to_uppercase().parse::<Compression>().unwrap(), codec);
             assert_eq!(codec.to_string(), codec.name());
         }
         assert_eq!("ZsTd".parse::<Compression>().unwrap(), Compression::Zstd);
@@ -582,9 +563,7 @@ mod tests {
                 }
                 let mut out = vec![1, 2, 3];
                 let err = compress_with_level(codec, Some(bad), &data, &mut out).unwrap_err();
-                assert!(
-                    matches!(err, CompressionError::InvalidLevel { level, .. } if level == bad)
-                );
+                assert!(matches!(err, CompressionError::InvalidLevel { level, .. } if level == bad));
                 assert_eq!(out, [1, 2, 3]);
             }
         }
@@ -603,9 +582,7 @@ mod tests {
         }
         // gzip -2 and 0 are rejected (Kafka accepts 1..=9 and -1).
         for bad in [-2, 0, 10] {
-            assert!(
-                compress_with_level(Compression::Gzip, Some(bad), b"x", &mut Vec::new()).is_err()
-            );
+            assert!(compress_with_level(Compression::Gzip, Some(bad), b"x", &mut Vec::new()).is_err());
         }
         // A higher level helps on compressible data.
         let mut fast = Vec::new();
@@ -692,11 +669,7 @@ mod tests {
             for input in &inputs {
                 let mut out = Vec::new();
                 let result = decompress(codec, input, 1 << 20, &mut out);
-                assert!(
-                    result.is_err(),
-                    "{codec} accepted {} garbage bytes",
-                    input.len()
-                );
+                assert!(result.is_err(), "{codec} accepted {} garbage bytes", input.len());
                 assert!(out.is_empty());
             }
         }

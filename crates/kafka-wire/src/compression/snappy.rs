@@ -61,11 +61,7 @@ pub(super) fn compress(input: &[u8], out: &mut Vec<u8>) -> Result<(), Compressio
 
 /// Appends the content of a xerial-framed stream, or of one raw snappy block,
 /// to `out`, at most `max_output` bytes.
-pub(super) fn decompress(
-    input: &[u8],
-    max_output: usize,
-    out: &mut Vec<u8>,
-) -> Result<(), CompressionError> {
+pub(super) fn decompress(input: &[u8], max_output: usize, out: &mut Vec<u8>) -> Result<(), CompressionError> {
     let mut decoder = snap::raw::Decoder::new();
     if !input.starts_with(&MAGIC) {
         return decompress_block(&mut decoder, input, max_output, out);
@@ -109,8 +105,7 @@ fn decompress_block(
     budget: usize,
     out: &mut Vec<u8>,
 ) -> Result<(), CompressionError> {
-    let length =
-        snap::raw::decompress_len(block).map_err(|e| CompressionError::corrupt(CODEC, e))?;
+    let length = snap::raw::decompress_len(block).map_err(|e| CompressionError::corrupt(CODEC, e))?;
     if length > block.len().saturating_mul(MAX_EXPANSION) {
         return Err(CompressionError::corrupt(
             CODEC,
@@ -288,9 +283,7 @@ mod tests {
     fn snappy_max_expansion_holds_for_zeros() {
         // The densest data there is still stays within MAX_EXPANSION.
         for len in [1, 100, 4096, BLOCK_SIZE, 1 << 20] {
-            let raw = snap::raw::Encoder::new()
-                .compress_vec(&vec![0; len])
-                .unwrap();
+            let raw = snap::raw::Encoder::new().compress_vec(&vec![0; len]).unwrap();
             assert!(len <= raw.len() * MAX_EXPANSION, "{len} -> {}", raw.len());
             assert_eq!(unframe(&raw, len).unwrap().len(), len);
         }

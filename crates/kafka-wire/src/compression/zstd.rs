@@ -26,14 +26,10 @@ pub(super) fn levels() -> RangeInclusive<i32> {
 }
 
 /// Appends one zstd frame holding `input` to `out`. `level` has been checked.
-pub(super) fn compress(
-    level: Option<i32>,
-    input: &[u8],
-    out: &mut Vec<u8>,
-) -> Result<(), CompressionError> {
+pub(super) fn compress(level: Option<i32>, input: &[u8], out: &mut Vec<u8>) -> Result<(), CompressionError> {
     let codec_error = |e| CompressionError::codec(CODEC, e);
-    let mut encoder = ::zstd::stream::write::Encoder::new(out, level.unwrap_or(DEFAULT_LEVEL))
-        .map_err(codec_error)?;
+    let mut encoder =
+        ::zstd::stream::write::Encoder::new(out, level.unwrap_or(DEFAULT_LEVEL)).map_err(codec_error)?;
     encoder
         .set_pledged_src_size(Some(input.len() as u64))
         .map_err(codec_error)?;
@@ -45,15 +41,11 @@ pub(super) fn compress(
 
 /// Appends the content of the zstd frame(s) in `input` to `out`, at most
 /// `max_output` bytes.
-pub(super) fn decompress(
-    input: &[u8],
-    max_output: usize,
-    out: &mut Vec<u8>,
-) -> Result<(), CompressionError> {
+pub(super) fn decompress(input: &[u8], max_output: usize, out: &mut Vec<u8>) -> Result<(), CompressionError> {
     // The decoder keeps libzstd's default window limit (2^27 bytes), the
     // same as zstd-jni's in Kafka.
-    let decoder = ::zstd::stream::read::Decoder::with_buffer(input)
-        .map_err(|e| CompressionError::codec(CODEC, e))?;
+    let decoder =
+        ::zstd::stream::read::Decoder::with_buffer(input).map_err(|e| CompressionError::codec(CODEC, e))?;
     read_bounded(CODEC, decoder, max_output, out)
 }
 

@@ -132,10 +132,7 @@ mod tests {
         for (bytes, version) in [(&classic[..], 2), (&flexible[..], 4)] {
             assert_eq!(decode(bytes, version).unwrap(), expected);
             for len in 0..bytes.len() {
-                assert!(
-                    decode(&bytes[..len], version).is_err(),
-                    "v{version} prefix {len}"
-                );
+                assert!(decode(&bytes[..len], version).is_err(), "v{version} prefix {len}");
             }
         }
     }

@@ -238,10 +238,7 @@ mod tests {
     fn truncated_responses_fail() {
         for (bytes, version) in [(V0_RESPONSE, 1), (V3_RESPONSE, 3)] {
             for len in 0..bytes.len() {
-                assert!(
-                    decode(&bytes[..len], version).is_err(),
-                    "v{version} prefix {len}"
-                );
+                assert!(decode(&bytes[..len], version).is_err(), "v{version} prefix {len}");
             }
         }
     }
@@ -252,10 +249,7 @@ mod tests {
         let topics = [0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0];
         assert!(matches!(
             decode(&topics, 0),
-            Err(DecodeError::CountExceedsRemaining {
-                what: "results",
-                ..
-            })
+            Err(DecodeError::CountExceedsRemaining { what: "results", .. })
         ));
         // One topic, then 2 partitions announced with 6 of 12 bytes present.
         let partitions = &V0_RESPONSE[..21];

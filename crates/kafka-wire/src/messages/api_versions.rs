@@ -201,29 +201,27 @@ impl Response for ApiVersionsResponse {
         r.tagged_fields(|tag, f| {
             match tag {
                 0 => {
-                    response.supported_features =
-                        f.array("supported_features", 1 + 4 + 1, |f| {
-                            let feature = SupportedFeature {
-                                name: f.string("supported feature name")?,
-                                min_version: f.i16()?,
-                                max_version: f.i16()?,
-                            };
-                            f.skip_tagged_fields()?;
-                            Ok(feature)
-                        })?;
+                    response.supported_features = f.array("supported_features", 1 + 4 + 1, |f| {
+                        let feature = SupportedFeature {
+                            name: f.string("supported feature name")?,
+                            min_version: f.i16()?,
+                            max_version: f.i16()?,
+                        };
+                        f.skip_tagged_fields()?;
+                        Ok(feature)
+                    })?;
                 }
                 1 => response.finalized_features_epoch = f.i64()?,
                 2 => {
-                    response.finalized_features =
-                        f.array("finalized_features", 1 + 4 + 1, |f| {
-                            let feature = FinalizedFeature {
-                                name: f.string("finalized feature name")?,
-                                max_version_level: f.i16()?,
-                                min_version_level: f.i16()?,
-                            };
-                            f.skip_tagged_fields()?;
-                            Ok(feature)
-                        })?;
+                    response.finalized_features = f.array("finalized_features", 1 + 4 + 1, |f| {
+                        let feature = FinalizedFeature {
+                            name: f.string("finalized feature name")?,
+                            max_version_level: f.i16()?,
+                            min_version_level: f.i16()?,
+                        };
+                        f.skip_tagged_fields()?;
+                        Ok(feature)
+                    })?;
                 }
                 3 => response.zk_migration_ready = f.bool()?,
                 _ => {}
@@ -391,10 +389,7 @@ mod tests {
     fn truncated_input_fails() {
         for (body, version) in [(V0.to_vec(), 0), (v3_body(), 3)] {
             for len in 0..body.len() {
-                assert!(
-                    decode(&body[..len], version).is_err(),
-                    "v{version} prefix {len}"
-                );
+                assert!(decode(&body[..len], version).is_err(), "v{version} prefix {len}");
             }
         }
     }

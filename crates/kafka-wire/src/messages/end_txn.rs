@@ -175,10 +175,7 @@ mod tests {
     fn truncated_responses_fail() {
         for (bytes, version) in [(V2_RESPONSE, 2), (V5_RESPONSE, 5)] {
             for len in 0..bytes.len() {
-                assert!(
-                    decode(&bytes[..len], version).is_err(),
-                    "v{version} prefix {len}"
-                );
+                assert!(decode(&bytes[..len], version).is_err(), "v{version} prefix {len}");
             }
         }
     }

@@ -325,10 +325,7 @@ mod tests {
         let response = decode(&bytes, 3).unwrap();
         assert_eq!(response.coordinators.len(), 1);
         assert_eq!(response.coordinators[0].error_code, ErrorCode(15));
-        assert_eq!(
-            response.coordinators[0].error_message.as_deref(),
-            Some("no")
-        );
+        assert_eq!(response.coordinators[0].error_message.as_deref(), Some("no"));
         assert_eq!(response.coordinators[0].node_id, -1);
     }
 
@@ -336,10 +333,7 @@ mod tests {
     fn truncated_responses_fail() {
         for (bytes, version) in [(V1_RESPONSE, 1), (V4_RESPONSE, 4)] {
             for len in 0..bytes.len() {
-                assert!(
-                    decode(&bytes[..len], version).is_err(),
-                    "v{version} prefix {len}"
-                );
+                assert!(decode(&bytes[..len], version).is_err(), "v{version} prefix {len}");
             }
         }
     }

@@ -208,10 +208,7 @@ mod tests {
         flexible.push(0);
         for (bytes, version) in [(&V0_RESPONSE[..], 0), (&flexible[..], 2)] {
             for len in 0..bytes.len() {
-                assert!(
-                    decode(&bytes[..len], version).is_err(),
-                    "v{version} prefix {len}"
-                );
+                assert!(decode(&bytes[..len], version).is_err(), "v{version} prefix {len}");
             }
         }
     }

@@ -182,11 +182,7 @@ pub struct MetadataPartition {
 impl Response for MetadataResponse {
     fn decode(r: &mut Reader<'_>, version: i16) -> Result<Self, DecodeError> {
         let throttle_time_ms = r.i32()?;
-        let brokers = r.array(
-            "brokers",
-            MetadataBroker::min_size(r),
-            MetadataBroker::decode,
-        )?;
+        let brokers = r.array("brokers", MetadataBroker::min_size(r), MetadataBroker::decode)?;
         let cluster_id = r.nullable_string("cluster_id")?;
         let controller_id = r.i32()?;
         let topics = r.array("topics", MetadataTopic::min_size(r, version), |r| {
@@ -323,10 +319,7 @@ mod tests {
     #[test]
     fn classic_request_bytes() {
         let request = MetadataRequest::for_topics(["ab"]);
-        assert_eq!(
-            encode(&request, 4).unwrap(),
-            [0, 0, 0, 1, 0, 2, b'a', b'b', 1]
-        );
+        assert_eq!(encode(&request, 4).unwrap(), [0, 0, 0, 1, 0, 2, b'a', b'b', 1]);
         // v8 adds both authorized-operations flags.
         assert_eq!(
             encode(&request, 8).unwrap(),
@@ -348,10 +341,7 @@ mod tests {
             include_topic_authorized_operations: true,
             ..MetadataRequest::for_topics(["ab"])
         };
-        assert_eq!(
-            encode(&request, 9).unwrap(),
-            [2, 3, b'a', b'b', 0, 0, 1, 1, 0]
-        );
+        assert_eq!(encode(&request, 9).unwrap(), [2, 3, b'a', b'b', 0, 0, 1, 1, 0]);
         let mut v10 = vec![2];
         v10.extend([0; 16]);
         v10.extend([3, b'a', b'b', 0, 0, 1, 1, 0]);
@@ -361,10 +351,7 @@ mod tests {
         v11.extend([0; 16]);
         v11.extend([3, b'a', b'b', 0, 0, 1, 0]);
         assert_eq!(encode(&request, 11).unwrap(), v11);
-        assert_eq!(
-            encode(&MetadataRequest::all_topics(), 12).unwrap(),
-            [0, 1, 0, 0]
-        );
+        assert_eq!(encode(&MetadataRequest::all_topics(), 12).unwrap(), [0, 1, 0, 0]);
     }
 
     #[test]
@@ -393,9 +380,7 @@ mod tests {
     /// [1], isr [1], offline [] (offline is absent in v4).
     fn v4_body() -> Vec<u8> {
         let mut b = vec![0, 0, 0, 5];
-        b.extend([
-            0, 0, 0, 1, 0, 0, 0, 1, 0, 1, b'h', 0, 0, 0x23, 0x84, 0xff, 0xff,
-        ]);
+        b.extend([0, 0, 0, 1, 0, 0, 0, 1, 0, 1, b'h', 0, 0, 0x23, 0x84, 0xff, 0xff]);
         b.extend([0, 1, b'c', 0, 0, 0, 1]);
         b.extend([0, 0, 0, 1, 0, 0, 0, 1, b't', 0]);
         b.extend([0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
@@ -438,10 +423,7 @@ mod tests {
         );
         let topic = &response.topics[0];
         assert_eq!(topic.name.as_deref(), Some("t"));
-        assert_eq!(
-            topic.topic_authorized_operations,
-            AUTHORIZED_OPERATIONS_OMITTED
-        );
+        assert_eq!(topic.topic_authorized_operations, AUTHORIZED_OPERATIONS_OMITTED);
         assert_eq!(
             topic.partitions,
             vec![MetadataPartition {
@@ -473,10 +455,7 @@ mod tests {
         for (body, version) in [(v4_body(), 4), (v12_body(), 12)] {
             decode(&body, version).unwrap();
             for len in 0..body.len() {
-                assert!(
-                    decode(&body[..len], version).is_err(),
-                    "v{version} prefix {len}"
-                );
+                assert!(decode(&body[..len], version).is_err(), "v{version} prefix {len}");
             }
         }
     }

@@ -413,10 +413,7 @@ mod tests {
         );
         // v9 has the same layout but no tag 0: it is skipped.
         let response = decode(&v10_body(), 9).unwrap();
-        assert_eq!(
-            response.responses[0].partition_responses[0].current_leader,
-            None
-        );
+        assert_eq!(response.responses[0].partition_responses[0].current_leader, None);
         assert!(response.node_endpoints.is_empty());
     }
 
@@ -424,10 +421,7 @@ mod tests {
     fn truncated_input_fails() {
         for (body, version) in [(v3_body(), 3), (v10_body(), 10)] {
             for len in 0..body.len() {
-                assert!(
-                    decode(&body[..len], version).is_err(),
-                    "v{version} prefix {len}"
-                );
+                assert!(decode(&body[..len], version).is_err(), "v{version} prefix {len}");
             }
         }
     }

@@ -104,10 +104,7 @@ mod tests {
     #[test]
     fn debug_redacts_the_token() {
         let shown = format!("{:?}", request());
-        assert!(
-            !shown.contains("secret") && !shown.contains("115"),
-            "{shown}"
-        );
+        assert!(!shown.contains("secret") && !shown.contains("115"), "{shown}");
         assert!(shown.contains("9 bytes redacted"), "{shown}");
     }
 
@@ -145,10 +142,7 @@ mod tests {
     fn truncated_input_fails() {
         for (body, version) in [(v0_body(), 0), (v2_body(), 2)] {
             for len in 0..body.len() {
-                assert!(
-                    decode(&body[..len], version).is_err(),
-                    "v{version} prefix {len}"
-                );
+                assert!(decode(&body[..len], version).is_err(), "v{version} prefix {len}");
             }
         }
     }

@@ -66,10 +66,7 @@ mod tests {
         for version in 0..=1 {
             let mut w = Writer::new(false);
             request.encode(version, &mut w).unwrap();
-            assert_eq!(
-                w.into_bytes().as_ref(),
-                &[0, 5, b'P', b'L', b'A', b'I', b'N']
-            );
+            assert_eq!(w.into_bytes().as_ref(), &[0, 5, b'P', b'L', b'A', b'I', b'N']);
         }
     }
 
@@ -78,10 +75,7 @@ mod tests {
         for version in 0..=1 {
             let response = decode(&BODY, version).unwrap();
             assert_eq!(response.error_code, ErrorCode(33));
-            assert_eq!(
-                response.mechanisms,
-                vec!["PLAIN".to_owned(), "GSS".to_owned()]
-            );
+            assert_eq!(response.mechanisms, vec!["PLAIN".to_owned(), "GSS".to_owned()]);
         }
     }
 

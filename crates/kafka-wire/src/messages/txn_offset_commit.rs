@@ -92,10 +92,7 @@ impl Request for TxnOffsetCommitRequest {
             w.i32(self.generation_id);
             w.string(&self.member_id)?;
             w.nullable_string(self.group_instance_id.as_deref())?;
-        } else if self.generation_id != -1
-            || !self.member_id.is_empty()
-            || self.group_instance_id.is_some()
-        {
+        } else if self.generation_id != -1 || !self.member_id.is_empty() || self.group_instance_id.is_some() {
             // Without it the coordinator cannot fence a zombie consumer.
             return Err(EncodeError::InvalidForVersion {
                 api: Self::API_KEY,
@@ -347,10 +344,7 @@ mod tests {
     fn truncated_responses_fail() {
         for (bytes, version) in [(V0_RESPONSE, 2), (V3_RESPONSE, 3)] {
             for len in 0..bytes.len() {
-                assert!(
-                    decode(&bytes[..len], version).is_err(),
-                    "v{version} prefix {len}"
-                );
+                assert!(decode(&bytes[..len], version).is_err(), "v{version} prefix {len}");
             }
         }
     }

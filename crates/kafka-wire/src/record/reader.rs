@@ -1,6 +1,8 @@
 //! Decoding record batches (for tests, fuzzing and the fake broker).
 
-use super::{ATTR_COMPRESSION_MASK, ATTR_CONTROL, ATTR_LOG_APPEND_TIME, ATTR_TRANSACTIONAL, BATCH_HEADER_SIZE, MAGIC};
+use super::{
+    ATTR_COMPRESSION_MASK, ATTR_CONTROL, ATTR_LOG_APPEND_TIME, ATTR_TRANSACTIONAL, BATCH_HEADER_SIZE, MAGIC,
+};
 use crate::codec::{DecodeError, Reader};
 use crate::compression::{self, Compression};
 

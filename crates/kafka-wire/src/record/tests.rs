@@ -17,8 +17,14 @@ fn idempotent(base_sequence: i32) -> ProducerStamp {
 #[test]
 fn records_round_trip_with_duplicate_headers_and_nulls() {
     let mut b = RecordBatchBuilder::new(Compression::None, 16 * 1024);
-    let headers = [header("h", Some(b"1")), header("h", Some(b"2")), header("n", None)];
-    b.append(1_000, Some(b"k1"), Some(b"v1"), &headers).unwrap().unwrap();
+    let headers = [
+        header("h", Some(b"1")),
+        header("h", Some(b"2")),
+        header("n", None),
+    ];
+    b.append(1_000, Some(b"k1"), Some(b"v1"), &headers)
+        .unwrap()
+        .unwrap();
     b.append(999, None, Some(b""), &[]).unwrap().unwrap();
     b.append(1_005, Some(b""), None, &[]).unwrap().unwrap();
     let batch = b.close(idempotent(7)).unwrap();
@@ -40,9 +46,15 @@ fn records_round_trip_with_duplicate_headers_and_nulls() {
             ("n".to_string(), None)
         ]
     );
-    assert_eq!((r[1].key.as_deref(), r[1].value.as_deref()), (None, Some(&b""[..])));
+    assert_eq!(
+        (r[1].key.as_deref(), r[1].value.as_deref()),
+        (None, Some(&b""[..]))
+    );
     assert_eq!(r[1].timestamp_delta, -1, "earlier timestamps are negative deltas");
-    assert_eq!((r[2].key.as_deref(), r[2].value.as_deref()), (Some(&b""[..]), None));
+    assert_eq!(
+        (r[2].key.as_deref(), r[2].value.as_deref()),
+        (Some(&b""[..]), None)
+    );
     assert_eq!(r.iter().map(|r| r.offset_delta).collect::<Vec<_>>(), [0, 1, 2]);
 }
 
@@ -55,7 +67,10 @@ fn size_is_exact_at_every_step() {
         let value = vec![b'x'; (i as usize * 37) % 300];
         let predicted = b.record_size(i64::from(i) * 1000, Some(key.as_bytes()), Some(&value), &[]);
         let before = b.size();
-        let info = b.append(i64::from(i) * 1000, Some(key.as_bytes()), Some(&value), &[]).unwrap().unwrap();
+        let info = b
+            .append(i64::from(i) * 1000, Some(key.as_bytes()), Some(&value), &[])
+            .unwrap()
+            .unwrap();
         assert_eq!(info.encoded_size, predicted);
         assert_eq!(b.size(), before + predicted);
     }
@@ -67,8 +82,14 @@ fn size_is_exact_at_every_step() {
 fn full_batch_refuses_but_first_record_always_fits() {
     let mut b = RecordBatchBuilder::new(Compression::None, 100);
     let big = vec![0u8; 500];
-    assert!(b.append(0, None, Some(&big), &[]).unwrap().is_some(), "first record always accepted");
-    assert!(b.append(0, None, Some(b"x"), &[]).unwrap().is_none(), "then the batch is full");
+    assert!(
+        b.append(0, None, Some(&big), &[]).unwrap().is_some(),
+        "first record always accepted"
+    );
+    assert!(
+        b.append(0, None, Some(b"x"), &[]).unwrap().is_none(),
+        "then the batch is full"
+    );
     assert_eq!(b.record_count(), 1);
 
     let mut b = RecordBatchBuilder::new(Compression::None, 100);
@@ -88,18 +109,29 @@ fn empty_batch_cannot_close() {
 
 #[test]
 fn every_codec_round_trips_and_sets_attributes() {
-    for codec in [Compression::None, Compression::Gzip, Compression::Snappy, Compression::Lz4, Compression::Zstd] {
+    for codec in [
+        Compression::None,
+        Compression::Gzip,
+        Compression::Snappy,
+        Compression::Lz4,
+        Compression::Zstd,
+    ] {
         let mut b = RecordBatchBuilder::new(codec, 1 << 20);
         for i in 0..1000 {
             let value = format!("value-{i}-{}", "abc".repeat(i % 10));
-            b.append(i as i64, None, Some(value.as_bytes()), &[]).unwrap().unwrap();
+            b.append(i as i64, None, Some(value.as_bytes()), &[])
+                .unwrap()
+                .unwrap();
         }
         let batch = b.close(ProducerStamp::NONE).unwrap();
         let d = &read_batches(batch.bytes(), 1 << 24).unwrap()[0];
         assert_eq!(d.compression, codec);
         assert_eq!(d.attributes & ATTR_COMPRESSION_MASK, codec.attribute_bits());
         assert_eq!(d.records.len(), 1000);
-        assert_eq!(d.records[999].value.as_deref(), Some(format!("value-999-{}", "abc".repeat(9)).as_bytes()));
+        assert_eq!(
+            d.records[999].value.as_deref(),
+            Some(format!("value-999-{}", "abc".repeat(9)).as_bytes())
+        );
     }
 }
 
@@ -134,16 +166,24 @@ fn restamp_changes_producer_fields_and_crc_only() {
     let b = &read_batches(second.bytes(), 1 << 20).unwrap()[0];
     assert!(b.is_transactional() && !a.is_transactional());
     assert_eq!(a.records, b.records);
-    assert_eq!(first.bytes()[61..], second.bytes()[61..], "records not re-encoded");
+    assert_eq!(
+        first.bytes()[61..],
+        second.bytes()[61..],
+        "records not re-encoded"
+    );
 }
 
 #[test]
 fn truncated_batches_are_errors() {
     let mut b = RecordBatchBuilder::new(Compression::None, 1024);
-    b.append(5, Some(b"key"), Some(b"value"), &[header("a", Some(b"b"))]).unwrap();
+    b.append(5, Some(b"key"), Some(b"value"), &[header("a", Some(b"b"))])
+        .unwrap();
     let batch = b.close(ProducerStamp::NONE).unwrap();
     for len in 1..batch.len() {
-        assert!(read_batches(&batch.bytes()[..len], 1 << 20).is_err(), "prefix {len}");
+        assert!(
+            read_batches(&batch.bytes()[..len], 1 << 20).is_err(),
+            "prefix {len}"
+        );
     }
 }
 
