@@ -1,1 +1,115 @@
-//! Test harness.
+//! The real-broker test harness.
+//!
+//! The broker itself is started by `scripts/kafka.sh up` (the README's test
+//! command does it); this crate only talks to it. Nothing here skips: if the
+//! broker does not answer, [`bootstrap`] panics with instructions, so a
+//! missing broker is a failed test, never a silent pass.
+//!
+//! Independent verification goes through Kafka's own tools (the console
+//! consumer), run with the broker's jars via `scripts/kafka.sh`.
+
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The bootstrap address of the test broker: `KAFKA_BOOTSTRAP`, or the
+/// single node the project starts on 127.0.0.1:9092. Panics if nothing answers.
+pub fn bootstrap() -> String {
+    let addr = std::env::var("KAFKA_BOOTSTRAP").unwrap_or_else(|_| "127.0.0.1:9092".to_string());
+    let socket: SocketAddr = addr
+        .parse()
+        .unwrap_or_else(|e| panic!("KAFKA_BOOTSTRAP={addr} is not a socket address: {e}"));
+    if let Err(e) = TcpStream::connect_timeout(&socket, Duration::from_secs(5)) {
+        panic!(
+            "no Kafka broker answers on {addr} ({e}). Start one with `scripts/kafka.sh up` \
+             (the README's test command does this); integration tests never skip."
+        );
+    }
+    addr
+}
+
+/// The repository root (this crate lives in `integration/`).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("integration/ has a parent")
+        .to_path_buf()
+}
+
+/// A topic name no other test (or earlier run) uses.
+pub fn unique_topic(prefix: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!(
+        "{prefix}-{}-{nanos}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Runs `scripts/kafka.sh` with `args` against `bootstrap`, returning stdout.
+/// Panics with the tool's stderr if it fails.
+pub fn kafka_sh(bootstrap: &str, args: &[&str]) -> String {
+    let script = repo_root().join("scripts/kafka.sh");
+    let output = Command::new("bash")
+        .arg(&script)
+        .args(args)
+        .env("BOOTSTRAP", bootstrap)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "scripts/kafka.sh {args:?} failed ({}):\nstdout:\n{stdout}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// Creates `topic` with `partitions` partitions (replication factor 1) and
+/// extra topic configs such as `message.timestamp.type=LogAppendTime`.
+pub fn create_topic(bootstrap: &str, topic: &str, partitions: u32, configs: &[&str]) {
+    let partitions = partitions.to_string();
+    let mut args = vec!["topic-create", topic, &partitions, "1"];
+    for config in configs {
+        args.push("--config");
+        args.push(config);
+    }
+    kafka_sh(bootstrap, &args);
+}
+
+/// Reads `count` records of `topic` from the beginning with Kafka's own
+/// console consumer; each line is `partition|offset|key|value` (headers and
+/// timestamps are added with `extra` properties). Panics if fewer arrive
+/// within the timeout.
+pub fn console_consume(bootstrap: &str, topic: &str, count: usize, extra: &[&str]) -> Vec<String> {
+    let count_arg = count.to_string();
+    let mut args = vec![
+        "consume",
+        topic,
+        "--from-beginning",
+        "--max-messages",
+        &count_arg,
+        "--timeout-ms",
+        "30000",
+        "--property",
+        "print.partition=true",
+        "--property",
+        "print.offset=true",
+        "--property",
+        "print.key=true",
+        "--property",
+        "key.separator=|",
+    ];
+    args.extend_from_slice(extra);
+    let out = kafka_sh(bootstrap, &args);
+    let lines: Vec<String> = out.lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), count, "console consumer output:\n{out}");
+    lines
+}

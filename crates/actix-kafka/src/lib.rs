@@ -6,3 +6,5 @@
 #![deny(unsafe_code)]
 
 pub use kafka_wire as wire;
+
+pub mod probe;
