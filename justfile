@@ -1,0 +1,23 @@
+# Task shortcuts. Every recipe only wraps a script, so `just` is optional:
+# the command after each recipe name does the same without it.
+set shell := ["bash", "-cu"]
+
+# Resolve the Kafka jars from Maven Central (scripts/kafka.sh fetch).
+kafka-fetch:
+    scripts/kafka.sh fetch
+
+# Start the single KRaft node on 127.0.0.1:9092 (scripts/kafka.sh up).
+kafka-up:
+    scripts/kafka.sh up
+
+# Stop the single node (scripts/kafka.sh down).
+kafka-down:
+    scripts/kafka.sh down
+
+# Start the 3-node cluster on 127.0.0.1:19092,19094,19096 (scripts/kafka.sh cluster-up).
+kafka-cluster-up:
+    scripts/kafka.sh cluster-up
+
+# Stop the 3-node cluster (scripts/kafka.sh cluster-down).
+kafka-cluster-down:
+    scripts/kafka.sh cluster-down
