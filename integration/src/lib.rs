@@ -85,9 +85,10 @@ pub fn create_topic(bootstrap: &str, topic: &str, partitions: u32, configs: &[&s
 }
 
 /// Reads `count` records of `topic` from the beginning with Kafka's own
-/// console consumer; each line is `partition|offset|key|value` (headers and
-/// timestamps are added with `extra` properties). Panics if fewer arrive
-/// within the timeout.
+/// console consumer. Each line is `Partition:P|Offset:O|key|value`; `extra`
+/// can add fields (`print.timestamp=true` prepends `CreateTime:T|`,
+/// `print.headers=true` inserts `k:v,k:v|` before the key). Panics if fewer
+/// records arrive within the timeout.
 pub fn console_consume(bootstrap: &str, topic: &str, count: usize, extra: &[&str]) -> Vec<String> {
     let count_arg = count.to_string();
     let mut args = vec![

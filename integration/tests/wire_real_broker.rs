@@ -152,6 +152,11 @@ fn every_codec_and_version_is_acknowledged_and_read_back_by_kafka() {
                 .call_at(&request, version)
                 .unwrap_or_else(|e| panic!("produce v{version} {codec:?}: {e}"));
             let (error, base_offset) = single_partition_result(&response);
+            if codec == Compression::Zstd && version < 7 {
+                // zstd needs Produce v7+ (KIP-110); the broker refuses it below.
+                assert_eq!(error, ErrorCode::UNSUPPORTED_COMPRESSION_TYPE);
+                continue;
+            }
             assert!(error.is_ok(), "v{version} {codec:?}: {error}");
             assert_eq!(base_offset, next_offset, "v{version} {codec:?}");
             for (j, value) in values.iter().enumerate() {
@@ -196,7 +201,7 @@ fn every_codec_and_version_is_acknowledged_and_read_back_by_kafka() {
     );
     for (line, (offset, key, value, timestamp)) in lines.iter().zip(&expected) {
         let want =
-            format!("CreateTime:{timestamp}\tPartition:1\tOffset:{offset}\tdup:one,dup:two\t{key}|{value}");
+            format!("CreateTime:{timestamp}|Partition:1|Offset:{offset}|dup:one,dup:two|{key}|{value}");
         assert_eq!(line, &want);
     }
 }
