@@ -21,3 +21,27 @@ kafka-cluster-up:
 # Stop the 3-node cluster (scripts/kafka.sh cluster-down).
 kafka-cluster-down:
     scripts/kafka.sh cluster-down
+
+# Start the single node formatted with transaction.version=1 on 127.0.0.1:9192.
+kafka-tv1-up:
+    KAFKA_PORT=9192 KAFKA_TXN_VERSION=1 scripts/kafka.sh up
+
+# Stop the transaction.version=1 node.
+kafka-tv1-down:
+    KAFKA_PORT=9192 KAFKA_TXN_VERSION=1 scripts/kafka.sh down
+
+# Every test, provisioning and starting Kafka as needed (scripts/test.sh).
+test *ARGS:
+    scripts/test.sh {{ARGS}}
+
+# The main job: local broker if needed, then the demo (scripts/demo.sh).
+demo *ARGS:
+    scripts/demo.sh {{ARGS}}
+
+# What CI runs: fmt, clippy, docs, then the tests (.ci/run).
+ci:
+    bash .ci/run
+
+# Every fuzz target for SECONDS each (needs `cargo install cargo-fuzz --locked`).
+fuzz SECONDS="30":
+    fuzz/run-all.sh {{SECONDS}}

@@ -1,26 +1,40 @@
 #!/usr/bin/env bash
-# The project's test command (see README): provisions Apache Kafka from Maven
-# Central, starts a single KRaft broker on 127.0.0.1:9092 if none answers, runs
-# every test of the workspace against it, and stops the broker it started.
+# The project's test command (see README). Provisions Apache Kafka from Maven
+# Central and starts what the integration tests need, unless it already answers:
+#   - a single KRaft node on 127.0.0.1:9092 (transaction.version 2, the default),
+#   - a single node on 127.0.0.1:9192 formatted with transaction.version=1,
+#   - the 3-node cluster on 127.0.0.1:19092,19094,19096.
+# Then it runs every test of the workspace and stops the brokers it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-started=""
+started=()
 cleanup() {
-    if [ -n "$started" ]; then
-        scripts/kafka.sh down || true
-    fi
+    for env in "${started[@]}"; do
+        # shellcheck disable=SC2086 # $env is a list of VAR=value words
+        env $env scripts/kafka.sh "$(down_command "$env")" || true
+    done
 }
+down_command() { [ "$1" = "CLUSTER=1" ] && echo cluster-down || echo down; }
 trap cleanup EXIT
 
-scripts/kafka.sh fetch
-if scripts/kafka.sh answers 127.0.0.1:9092; then
-    echo "test.sh: using the broker already answering on 127.0.0.1:9092"
-else
-    scripts/kafka.sh up
-    started=yes
-fi
+# ensure ADDR ENV UP_COMMAND: start a broker unless ADDR already answers.
+ensure() {
+    local addr=$1 env=$2 up=$3
+    if scripts/kafka.sh answers "$addr"; then
+        echo "test.sh: using the broker already answering on $addr"
+    else
+        # shellcheck disable=SC2086
+        env $env scripts/kafka.sh "$up"
+        started+=("$env")
+    fi
+}
 
-# Build first so the broker is not competing with the compiler during tests.
+scripts/kafka.sh fetch
+# Compile before the brokers start, so they do not compete with the compiler.
 cargo test --workspace --no-run
+ensure 127.0.0.1:9092 "KAFKA_PORT=9092" up
+ensure 127.0.0.1:9192 "KAFKA_PORT=9192 KAFKA_TXN_VERSION=1" up
+ensure 127.0.0.1:19092 "CLUSTER=1" cluster-up
+
 cargo test --workspace "$@"

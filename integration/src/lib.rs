@@ -14,20 +14,47 @@ use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// The bootstrap address of the test broker: `KAFKA_BOOTSTRAP`, or the
-/// single node the project starts on 127.0.0.1:9092. Panics if nothing answers.
+/// The bootstrap address of the single test broker (transaction.version 2):
+/// `KAFKA_BOOTSTRAP`, or 127.0.0.1:9092. Panics if nothing answers.
 pub fn bootstrap() -> String {
-    let addr = std::env::var("KAFKA_BOOTSTRAP").unwrap_or_else(|_| "127.0.0.1:9092".to_string());
-    let socket: SocketAddr = addr
+    answering_bootstrap("KAFKA_BOOTSTRAP", "127.0.0.1:9092", "scripts/kafka.sh up")
+}
+
+/// The single broker formatted with `transaction.version=1`:
+/// `KAFKA_BOOTSTRAP_TV1`, or 127.0.0.1:9192. Panics if nothing answers.
+pub fn tv1_bootstrap() -> String {
+    answering_bootstrap(
+        "KAFKA_BOOTSTRAP_TV1",
+        "127.0.0.1:9192",
+        "KAFKA_PORT=9192 KAFKA_TXN_VERSION=1 scripts/kafka.sh up",
+    )
+}
+
+/// The 3-node cluster: `KAFKA_CLUSTER_BOOTSTRAP`, or its three loopback
+/// brokers. Panics if the first does not answer.
+pub fn cluster_bootstrap() -> String {
+    answering_bootstrap(
+        "KAFKA_CLUSTER_BOOTSTRAP",
+        "127.0.0.1:19092,127.0.0.1:19094,127.0.0.1:19096",
+        "scripts/kafka.sh cluster-up",
+    )
+}
+
+/// Reads `var` (or `default`), a comma-separated address list, and checks
+/// that its first address accepts connections.
+fn answering_bootstrap(var: &str, default: &str, start_with: &str) -> String {
+    let list = std::env::var(var).unwrap_or_else(|_| default.to_string());
+    let first = list.split(',').next().unwrap_or_default();
+    let socket: SocketAddr = first
         .parse()
-        .unwrap_or_else(|e| panic!("KAFKA_BOOTSTRAP={addr} is not a socket address: {e}"));
+        .unwrap_or_else(|e| panic!("{var}={list}: {first} is not a socket address: {e}"));
     if let Err(e) = TcpStream::connect_timeout(&socket, Duration::from_secs(5)) {
         panic!(
-            "no Kafka broker answers on {addr} ({e}). Start one with `scripts/kafka.sh up` \
+            "no Kafka broker answers on {first} ({e}). Start it with `{start_with}` \
              (the README's test command does this); integration tests never skip."
         );
     }
-    addr
+    list
 }
 
 /// The repository root (this crate lives in `integration/`).
