@@ -1,0 +1,10 @@
+//! AddOffsetsToTxnResponse: header and body, every supported version.
+#![no_main]
+
+use kafka_wire::messages::add_offsets_to_txn::AddOffsetsToTxnResponse;
+use kafka_wire::ApiKey;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    kafka_wire_fuzz::response::<AddOffsetsToTxnResponse>(ApiKey::AddOffsetsToTxn, data);
+});

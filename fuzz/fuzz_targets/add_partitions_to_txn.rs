@@ -1,0 +1,10 @@
+//! AddPartitionsToTxnResponse: header and body, every supported version.
+#![no_main]
+
+use kafka_wire::messages::add_partitions_to_txn::AddPartitionsToTxnResponse;
+use kafka_wire::ApiKey;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    kafka_wire_fuzz::response::<AddPartitionsToTxnResponse>(ApiKey::AddPartitionsToTxn, data);
+});

@@ -1,0 +1,10 @@
+//! FindCoordinatorResponse: header and body, every supported version.
+#![no_main]
+
+use kafka_wire::messages::find_coordinator::FindCoordinatorResponse;
+use kafka_wire::ApiKey;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    kafka_wire_fuzz::response::<FindCoordinatorResponse>(ApiKey::FindCoordinator, data);
+});

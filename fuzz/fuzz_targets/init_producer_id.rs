@@ -1,0 +1,10 @@
+//! InitProducerIdResponse: header and body, every supported version.
+#![no_main]
+
+use kafka_wire::messages::init_producer_id::InitProducerIdResponse;
+use kafka_wire::ApiKey;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    kafka_wire_fuzz::response::<InitProducerIdResponse>(ApiKey::InitProducerId, data);
+});

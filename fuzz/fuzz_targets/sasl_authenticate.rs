@@ -1,0 +1,10 @@
+//! SaslAuthenticateResponse: header and body, every supported version.
+#![no_main]
+
+use kafka_wire::messages::sasl_authenticate::SaslAuthenticateResponse;
+use kafka_wire::ApiKey;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    kafka_wire_fuzz::response::<SaslAuthenticateResponse>(ApiKey::SaslAuthenticate, data);
+});

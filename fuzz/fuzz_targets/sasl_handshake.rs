@@ -1,0 +1,10 @@
+//! SaslHandshakeResponse: header and body, every supported version.
+#![no_main]
+
+use kafka_wire::messages::sasl_handshake::SaslHandshakeResponse;
+use kafka_wire::ApiKey;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    kafka_wire_fuzz::response::<SaslHandshakeResponse>(ApiKey::SaslHandshake, data);
+});
