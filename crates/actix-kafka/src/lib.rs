@@ -1,10 +1,24 @@
 //! actix-kafka: a Kafka producer runtime on the actix actor framework.
 //!
-//! This crate is a skeleton; the actor runtime arrives with the next milestone.
 //! The wire protocol lives in [`kafka_wire`], re-exported here as [`wire`].
 
 #![deny(unsafe_code)]
 
 pub use kafka_wire as wire;
 
+pub mod accumulator;
+pub mod actors;
+pub mod config;
+pub mod connection;
+pub mod error;
+pub mod metadata;
+pub mod partitioner;
 pub mod probe;
+mod producer;
+pub mod record;
+
+pub use actors::{DeliveryEvent, Produce, ProduceAll, ProducerActor};
+pub use config::ProducerConfig;
+pub use error::{ErrorClass, ProducerError};
+pub use producer::{DeliveryFuture, Producer};
+pub use record::{Header, ProducerRecord, RecordMetadata, TimestampType};

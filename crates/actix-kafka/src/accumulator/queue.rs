@@ -1,0 +1,505 @@
+//! The rules of one partition's queue, without clocks or sockets.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use kafka_wire::compression::Compression;
+use kafka_wire::record::{BatchError, ProducerStamp, RecordBatch, RecordBatchBuilder, RecordHeader};
+
+use crate::error::ProducerError;
+use crate::record::{RecordMetadata, TimestampType};
+
+/// The settings a queue needs.
+#[derive(Debug, Clone)]
+pub struct QueueConfig {
+    /// Largest batch, in encoded bytes before compression.
+    pub max_batch_size: usize,
+    /// How long a batch that is not full waits for more records.
+    pub linger: Duration,
+    /// Pause before a failed batch is retried.
+    pub retry_backoff: Duration,
+    /// How long a batch may live, from its first record, before it fails:
+    /// retries stop there (`request_timeout_ms`).
+    pub delivery_timeout: Duration,
+    /// Batch compression.
+    pub compression: Compression,
+    /// Whether batches that outlive `delivery_timeout` fail. An idempotent
+    /// producer never expires batches: a gap would break its sequences.
+    pub expire_batches: bool,
+}
+
+/// A record handed to [`PartitionQueue::append`].
+#[derive(Debug, Clone, Copy)]
+pub struct NewRecord<'a> {
+    /// Timestamp, milliseconds since the epoch.
+    pub timestamp: i64,
+    /// Key.
+    pub key: Option<&'a [u8]>,
+    /// Value.
+    pub value: Option<&'a [u8]>,
+    /// Headers.
+    pub headers: &'a [RecordHeader<'a>],
+}
+
+/// The result for one record, paired with the token its caller gave.
+pub type Completion<T> = (T, Result<RecordMetadata, ProducerError>);
+
+/// One record waiting in a batch.
+#[derive(Debug)]
+struct Pending<T> {
+    token: T,
+    timestamp: i64,
+}
+
+#[derive(Debug)]
+struct Batch<T> {
+    id: u64,
+    /// Records are encoded here as they arrive. The batch is closed
+    /// (compressed, stamped, checksummed) when first sent, which is when an
+    /// idempotent producer assigns its sequence; then `builder` becomes
+    /// `encoded`, and retries re-send exactly those bytes.
+    builder: Option<RecordBatchBuilder>,
+    encoded: Option<RecordBatch>,
+    records: Vec<Pending<T>>,
+    created: Instant,
+    attempts: u32,
+    retry_at: Option<Instant>,
+    last_error: Option<ProducerError>,
+    /// Buffer bytes reserved for its records, returned when it completes.
+    reserved: usize,
+}
+
+impl<T> Batch<T> {
+    fn new(id: u64, now: Instant, config: &QueueConfig) -> Self {
+        Batch {
+            id,
+            builder: Some(RecordBatchBuilder::new(config.compression, config.max_batch_size)),
+            encoded: None,
+            records: Vec::new(),
+            created: now,
+            attempts: 0,
+            retry_at: None,
+            last_error: None,
+            reserved: 0,
+        }
+    }
+
+    /// Appends to the builder; `Ok(false)` when the batch is full.
+    fn try_append(&mut self, record: &NewRecord<'_>) -> Result<bool, BatchError> {
+        let Some(builder) = &mut self.builder else {
+            return Ok(false);
+        };
+        Ok(builder.append(record.timestamp, record.key, record.value, record.headers)?.is_some())
+    }
+
+    fn is_full(&self, config: &QueueConfig) -> bool {
+        self.builder.as_ref().is_none_or(|b| b.size() >= config.max_batch_size)
+    }
+
+    /// The encoded batch, closing the builder with `stamp` on first use.
+    fn encode(&mut self, stamp: impl FnOnce(usize) -> ProducerStamp) -> Result<RecordBatch, BatchError> {
+        if let Some(builder) = self.builder.take() {
+            self.encoded = Some(builder.close(stamp(self.records.len()))?);
+        }
+        self.encoded.clone().ok_or(BatchError::Empty)
+    }
+
+    fn deadline(&self, config: &QueueConfig) -> Instant {
+        self.created + config.delivery_timeout
+    }
+}
+
+/// What [`PartitionQueue::poll_send`] decided.
+#[derive(Debug)]
+pub enum Poll<T> {
+    /// Nothing to send now.
+    Idle,
+    /// Send this batch.
+    Send(Outgoing),
+    /// The batch could not be encoded and failed without being sent.
+    Failed {
+        /// One result per record.
+        completions: Vec<Completion<T>>,
+        /// Buffer bytes it held.
+        released: usize,
+        /// Why.
+        error: ProducerError,
+    },
+}
+
+/// A batch to put on the wire.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    /// Identifies the batch in [`PartitionQueue::on_response`].
+    pub batch_id: u64,
+    /// The encoded batch; a retry returns the same bytes.
+    pub records: Bytes,
+    /// Number of records in it.
+    pub record_count: usize,
+    /// How many times it was sent before.
+    pub attempt: u32,
+}
+
+/// How a sent batch ended.
+#[derive(Debug, Clone)]
+pub enum SendOutcome {
+    /// The broker appended it (or acks=0: it was written to the socket).
+    Appended {
+        /// Offset of the first record, -1 if unknown.
+        base_offset: i64,
+        /// Broker append time for LogAppendTime topics, else -1.
+        log_append_time_ms: i64,
+        /// The partition's log start offset, -1 if unknown.
+        log_start_offset: i64,
+    },
+    /// It failed; the error says whether a retry may help.
+    Failed(ProducerError),
+}
+
+/// What the actor should do after a response.
+#[derive(Debug)]
+pub enum AfterResponse<T> {
+    /// The batch is done; deliver these and return `released` buffer bytes.
+    Completed {
+        /// One result per record, in order.
+        completions: Vec<Completion<T>>,
+        /// Buffer bytes the batch held.
+        released: usize,
+        /// Offset of the first record (-1 on failure or when unknown).
+        base_offset: i64,
+        /// The error, when the batch failed.
+        error: Option<ProducerError>,
+    },
+    /// The batch goes back to the head of the queue and is retried after the
+    /// backoff; `refresh_metadata` asks for new leader information first.
+    Retrying {
+        /// Whether the error means our metadata is stale.
+        refresh_metadata: bool,
+    },
+    /// The response was for no batch we know (already completed); ignore.
+    Unknown,
+}
+
+/// The batches of one topic-partition.
+///
+/// Invariants: records leave in append order; at most one batch is in
+/// flight; a retried batch goes back to the head of the queue, so a later
+/// batch is never written before an earlier one.
+#[derive(Debug)]
+pub struct PartitionQueue<T> {
+    topic: Arc<str>,
+    partition: i32,
+    config: QueueConfig,
+    /// Closed to appends, oldest first; the head may be waiting for a retry.
+    sealed: VecDeque<Batch<T>>,
+    /// Accepting appends.
+    open: Option<Batch<T>>,
+    in_flight: Option<Batch<T>>,
+    flushing: bool,
+    next_id: u64,
+}
+
+impl<T> PartitionQueue<T> {
+    /// An empty queue for `topic`/`partition`.
+    pub fn new(topic: Arc<str>, partition: i32, config: QueueConfig) -> Self {
+        PartitionQueue {
+            topic,
+            partition,
+            config,
+            sealed: VecDeque::new(),
+            open: None,
+            in_flight: None,
+            flushing: false,
+            next_id: 0,
+        }
+    }
+
+    /// The topic.
+    pub fn topic(&self) -> &Arc<str> {
+        &self.topic
+    }
+
+    /// The partition.
+    pub fn partition(&self) -> i32 {
+        self.partition
+    }
+
+    /// Whether no record is queued or in flight.
+    pub fn is_empty(&self) -> bool {
+        self.open.is_none() && self.sealed.is_empty() && self.in_flight.is_none()
+    }
+
+    /// Whether a batch is on the wire.
+    pub fn has_in_flight(&self) -> bool {
+        self.in_flight.is_some()
+    }
+
+    /// Appends a record, reserving `reserved` buffer bytes for it until its
+    /// batch completes. A full open batch is sealed and a new one started;
+    /// records keep their order.
+    pub fn append(
+        &mut self,
+        now: Instant,
+        record: NewRecord<'_>,
+        token: T,
+        reserved: usize,
+    ) -> Result<(), (T, ProducerError)> {
+        // The builder refuses only what no batch can hold (fields or batches
+        // beyond i32::MAX bytes); the producer checks max_request_size first.
+        let too_large = |_: BatchError| ProducerError::RecordTooLarge {
+            size: record.key.map_or(0, <[u8]>::len) + record.value.map_or(0, <[u8]>::len),
+            max: i32::MAX as usize,
+        };
+        let appended = match &mut self.open {
+            Some(open) => open.try_append(&record),
+            None => Ok(false),
+        };
+        match appended {
+            Ok(true) => {}
+            Ok(false) => {
+                self.seal_open();
+                let mut batch = Batch::new(self.next_id, now, &self.config);
+                self.next_id += 1;
+                // A fresh batch always accepts its first record.
+                match batch.try_append(&record) {
+                    Ok(true) => self.open = Some(batch),
+                    Ok(false) => return Err((token, too_large(BatchError::BatchTooLarge))),
+                    Err(e) => return Err((token, too_large(e))),
+                }
+            }
+            Err(e) => return Err((token, too_large(e))),
+        }
+        let Some(open) = &mut self.open else {
+            return Err((token, ProducerError::Closed));
+        };
+        open.records.push(Pending {
+            token,
+            timestamp: record.timestamp,
+        });
+        open.reserved += reserved;
+        if open.is_full(&self.config) {
+            self.seal_open();
+        }
+        Ok(())
+    }
+
+    fn seal_open(&mut self) {
+        if let Some(open) = self.open.take() {
+            if !open.records.is_empty() {
+                self.sealed.push_back(open);
+            }
+        }
+    }
+
+    /// Sends the open batch as soon as possible, whatever its linger, until
+    /// the queue is empty.
+    pub fn begin_flush(&mut self) {
+        self.flushing = true;
+    }
+
+    /// The next batch to send, if one may go now. `stamp` gives the producer
+    /// id, epoch and base sequence for a batch sent for the first time, from
+    /// its record count.
+    pub fn poll_send(&mut self, now: Instant, stamp: impl FnOnce(usize) -> ProducerStamp) -> Poll<T> {
+        if self.in_flight.is_some() {
+            return Poll::Idle;
+        }
+        if self.sealed.is_empty() {
+            let Some(open) = &self.open else {
+                return Poll::Idle;
+            };
+            if now < open.created + self.config.linger && !self.flushing {
+                return Poll::Idle;
+            }
+            self.seal_open();
+        }
+        if self.sealed.front().and_then(|b| b.retry_at).is_some_and(|at| now < at) {
+            return Poll::Idle;
+        }
+        let Some(mut batch) = self.sealed.pop_front() else {
+            return Poll::Idle;
+        };
+        match batch.encode(stamp) {
+            Ok(encoded) => {
+                let outgoing = Outgoing {
+                    batch_id: batch.id,
+                    records: encoded.bytes().clone(),
+                    record_count: batch.records.len(),
+                    attempt: batch.attempts,
+                };
+                batch.attempts += 1;
+                self.in_flight = Some(batch);
+                Poll::Send(outgoing)
+            }
+            Err(e) => {
+                // Nothing was sent; fail the batch rather than block the
+                // partition behind it.
+                let error = ProducerError::Encode { reason: e.to_string() };
+                let released = batch.reserved;
+                let completions = fail_records(batch.records, &error);
+                self.after_completion();
+                Poll::Failed {
+                    completions,
+                    released,
+                    error,
+                }
+            }
+        }
+    }
+
+    /// Applies the outcome of the in-flight batch `batch_id`.
+    pub fn on_response(&mut self, now: Instant, batch_id: u64, outcome: SendOutcome) -> AfterResponse<T> {
+        if self.in_flight.as_ref().map(|b| b.id) != Some(batch_id) {
+            return AfterResponse::Unknown;
+        }
+        let Some(mut batch) = self.in_flight.take() else {
+            return AfterResponse::Unknown;
+        };
+        match outcome {
+            SendOutcome::Appended {
+                base_offset,
+                log_append_time_ms,
+                log_start_offset,
+            } => {
+                let completions = batch
+                    .records
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, pending)| {
+                        let (timestamp, timestamp_type) = if log_append_time_ms >= 0 {
+                            (log_append_time_ms, TimestampType::LogAppendTime)
+                        } else {
+                            (pending.timestamp, TimestampType::CreateTime)
+                        };
+                        let metadata = RecordMetadata {
+                            topic: self.topic.clone(),
+                            partition: self.partition,
+                            offset: if base_offset >= 0 { base_offset + i as i64 } else { -1 },
+                            timestamp,
+                            timestamp_type,
+                            log_start_offset,
+                        };
+                        (pending.token, Ok(metadata))
+                    })
+                    .collect();
+                self.after_completion();
+                AfterResponse::Completed {
+                    completions,
+                    released: batch.reserved,
+                    base_offset,
+                    error: None,
+                }
+            }
+            SendOutcome::Failed(error) => {
+                let retry_at = now + self.config.retry_backoff;
+                if error.is_retriable() && retry_at < batch.deadline(&self.config) {
+                    let refresh_metadata = needs_metadata_refresh(&error);
+                    tracing::debug!(
+                        topic = %self.topic, partition = self.partition, attempt = batch.attempts,
+                        error = %error, "retrying batch"
+                    );
+                    batch.retry_at = Some(retry_at);
+                    batch.last_error = Some(error);
+                    self.sealed.push_front(batch);
+                    AfterResponse::Retrying { refresh_metadata }
+                } else {
+                    let released = batch.reserved;
+                    let completions = fail_records(batch.records, &error);
+                    self.after_completion();
+                    AfterResponse::Completed {
+                        completions,
+                        released,
+                        base_offset: -1,
+                        error: Some(error),
+                    }
+                }
+            }
+        }
+    }
+
+    fn after_completion(&mut self) {
+        if self.is_empty() {
+            self.flushing = false;
+        }
+    }
+
+    /// Fails batches that waited past their delivery deadline without being
+    /// in flight, with their last error (or [`ProducerError::BatchExpired`]).
+    /// Returns the completions and the buffer bytes released.
+    pub fn expire(&mut self, now: Instant) -> (Vec<Completion<T>>, usize) {
+        let mut completions = Vec::new();
+        let mut released = 0;
+        if !self.config.expire_batches {
+            return (completions, released);
+        }
+        let config = &self.config;
+        let mut expired: Vec<Batch<T>> = Vec::new();
+        // Batches expire in order: a later batch never outlives an earlier
+        // one that is still waiting, so checking from the head keeps order.
+        while self.sealed.front().is_some_and(|b| now >= b.deadline(config)) {
+            expired.extend(self.sealed.pop_front());
+        }
+        if self.sealed.is_empty() && self.open.as_ref().is_some_and(|b| now >= b.deadline(config)) {
+            expired.extend(self.open.take());
+        }
+        for batch in expired {
+            let waited_ms = now.saturating_duration_since(batch.created).as_millis() as u64;
+            let error = batch.last_error.clone().unwrap_or(ProducerError::BatchExpired { waited_ms });
+            released += batch.reserved;
+            completions.extend(fail_records(batch.records, &error));
+        }
+        self.after_completion();
+        (completions, released)
+    }
+
+    /// Fails everything not in flight (the producer is stopping without
+    /// flushing, or hit a fatal error). Returns completions and bytes released.
+    pub fn fail_queued(&mut self, error: &ProducerError) -> (Vec<Completion<T>>, usize) {
+        let mut completions = Vec::new();
+        let mut released = 0;
+        self.seal_open();
+        for batch in self.sealed.drain(..) {
+            released += batch.reserved;
+            completions.extend(fail_records(batch.records, error));
+        }
+        self.after_completion();
+        (completions, released)
+    }
+
+    /// When [`poll_send`](Self::poll_send) or [`expire`](Self::expire) next
+    /// has something to do, if anything is waiting on time.
+    pub fn next_wakeup(&self) -> Option<Instant> {
+        let mut wakeups: Vec<Instant> = Vec::with_capacity(3);
+        if self.in_flight.is_none() {
+            if let Some(head) = self.sealed.front() {
+                wakeups.extend(head.retry_at);
+            } else if let Some(open) = &self.open {
+                if !self.flushing {
+                    wakeups.push(open.created + self.config.linger);
+                }
+            }
+        }
+        if self.config.expire_batches {
+            let oldest_waiting = self.sealed.front().or(self.open.as_ref());
+            wakeups.extend(oldest_waiting.map(|b| b.deadline(&self.config)));
+        }
+        wakeups.into_iter().min()
+    }
+}
+
+fn fail_records<T>(records: Vec<Pending<T>>, error: &ProducerError) -> Vec<Completion<T>> {
+    records.into_iter().map(|p| (p.token, Err(error.clone()))).collect()
+}
+
+/// Whether an error means the leader may have moved.
+fn needs_metadata_refresh(error: &ProducerError) -> bool {
+    match error {
+        ProducerError::Broker { code, .. } => code.is_invalid_metadata(),
+        ProducerError::Disconnected { .. } | ProducerError::Connection { .. } | ProducerError::RequestTimedOut { .. } => {
+            true
+        }
+        _ => false,
+    }
+}

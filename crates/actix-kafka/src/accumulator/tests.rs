@@ -1,0 +1,288 @@
+//! The accumulator rules on simulated time: no sockets, no sleeping.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kafka_wire::compression::Compression;
+use kafka_wire::record::{read_batches, ProducerStamp};
+use kafka_wire::ErrorCode;
+
+use super::*;
+use crate::error::ProducerError;
+
+fn config(linger_ms: u64, max_batch_size: usize) -> QueueConfig {
+    QueueConfig {
+        max_batch_size,
+        linger: Duration::from_millis(linger_ms),
+        retry_backoff: Duration::from_millis(100),
+        delivery_timeout: Duration::from_millis(1_000),
+        compression: Compression::None,
+        expire_batches: true,
+    }
+}
+
+fn queue(linger_ms: u64, max_batch_size: usize) -> PartitionQueue<u32> {
+    PartitionQueue::new(Arc::from("t"), 3, config(linger_ms, max_batch_size))
+}
+
+fn append(q: &mut PartitionQueue<u32>, now: Instant, token: u32) {
+    let value = format!("value-{token}");
+    let record = NewRecord {
+        timestamp: 1_000 + i64::from(token),
+        key: None,
+        value: Some(value.as_bytes()),
+        headers: &[],
+    };
+    q.append(now, record, token, 10).map_err(|(_, e)| e).unwrap();
+}
+
+fn send(q: &mut PartitionQueue<u32>, now: Instant) -> Option<Outgoing> {
+    match q.poll_send(now, |_| ProducerStamp::NONE) {
+        Poll::Send(out) => Some(out),
+        Poll::Idle => None,
+        Poll::Failed { error, .. } => panic!("unexpected failure {error}"),
+    }
+}
+
+fn values(out: &Outgoing) -> Vec<String> {
+    read_batches(&out.records, 1 << 20).unwrap()[0]
+        .records
+        .iter()
+        .map(|r| String::from_utf8(r.value.clone().unwrap()).unwrap())
+        .collect()
+}
+
+fn ok(base_offset: i64) -> SendOutcome {
+    SendOutcome::Appended {
+        base_offset,
+        log_append_time_ms: -1,
+        log_start_offset: 0,
+    }
+}
+
+fn broker_error(code: ErrorCode) -> SendOutcome {
+    SendOutcome::Failed(ProducerError::Broker { code, message: None })
+}
+
+fn completed(after: AfterResponse<u32>) -> Vec<Completion<u32>> {
+    match after {
+        AfterResponse::Completed { completions, .. } => completions,
+        other => panic!("expected completion, got {other:?}"),
+    }
+}
+
+#[test]
+fn linger_zero_sends_at_once_and_the_next_batch_waits_for_the_first() {
+    let t0 = Instant::now();
+    let mut q = queue(0, 16 * 1024);
+    append(&mut q, t0, 1);
+    let first = send(&mut q, t0).expect("linger 0 sends immediately");
+    append(&mut q, t0, 2);
+    append(&mut q, t0, 3);
+    assert!(send(&mut q, t0).is_none(), "one batch in flight per partition");
+    let done = completed(q.on_response(t0, first.batch_id, ok(40)));
+    assert_eq!(done.len(), 1);
+    let second = send(&mut q, t0).expect("next batch goes when the previous completes");
+    assert_eq!(values(&second), ["value-2", "value-3"], "records that arrived meanwhile share a batch");
+    let done = completed(q.on_response(t0, second.batch_id, ok(41)));
+    let offsets: Vec<i64> = done.iter().map(|(_, r)| r.as_ref().unwrap().offset).collect();
+    assert_eq!(offsets, [41, 42]);
+    assert!(q.is_empty());
+}
+
+#[test]
+fn linger_holds_a_partial_batch_until_it_expires_or_fills() {
+    let t0 = Instant::now();
+    let mut q = queue(50, 16 * 1024);
+    append(&mut q, t0, 1);
+    assert!(send(&mut q, t0 + Duration::from_millis(49)).is_none());
+    assert_eq!(q.next_wakeup(), Some(t0 + Duration::from_millis(50)));
+    let out = send(&mut q, t0 + Duration::from_millis(50)).expect("linger elapsed");
+    assert_eq!(out.record_count, 1);
+
+    // A full batch does not wait for linger.
+    let mut q = queue(10_000, 200);
+    for token in 0..50 {
+        append(&mut q, t0, token);
+    }
+    let out = send(&mut q, t0).expect("full batch sends at once");
+    assert!(out.records.len() <= 200 && out.record_count > 1);
+}
+
+#[test]
+fn flush_ignores_linger() {
+    let t0 = Instant::now();
+    let mut q = queue(60_000, 16 * 1024);
+    append(&mut q, t0, 1);
+    assert!(send(&mut q, t0).is_none());
+    q.begin_flush();
+    assert!(send(&mut q, t0).is_some());
+}
+
+#[test]
+fn retriable_error_retries_the_same_bytes_after_backoff_before_later_batches() {
+    let t0 = Instant::now();
+    let mut q = queue(0, 64);
+    append(&mut q, t0, 1);
+    let first = send(&mut q, t0).unwrap();
+    for token in 2..6 {
+        append(&mut q, t0, token);
+    }
+    let after = q.on_response(t0, first.batch_id, broker_error(ErrorCode::NOT_LEADER_OR_FOLLOWER));
+    assert!(matches!(after, AfterResponse::Retrying { refresh_metadata: true }));
+    assert!(send(&mut q, t0 + Duration::from_millis(99)).is_none(), "backoff");
+    let retry = send(&mut q, t0 + Duration::from_millis(100)).unwrap();
+    assert_eq!(retry.records, first.records, "the same encoded batch");
+    assert_eq!(retry.attempt, 1);
+    completed(q.on_response(t0, retry.batch_id, ok(0)));
+    let next = send(&mut q, t0 + Duration::from_millis(100)).unwrap();
+    assert_eq!(values(&next)[0], "value-2", "later batches follow, in order");
+}
+
+#[test]
+fn retries_stop_at_the_delivery_timeout_with_the_last_error() {
+    let t0 = Instant::now();
+    let mut q = queue(0, 16 * 1024);
+    append(&mut q, t0, 1);
+    let mut now = t0;
+    let mut attempts = 0;
+    loop {
+        let Some(out) = send(&mut q, now) else {
+            now = q.next_wakeup().expect("waiting on backoff");
+            continue;
+        };
+        attempts += 1;
+        now += Duration::from_millis(150);
+        match q.on_response(now, out.batch_id, broker_error(ErrorCode::NOT_ENOUGH_REPLICAS)) {
+            AfterResponse::Retrying { .. } => {}
+            AfterResponse::Completed { completions, error, .. } => {
+                let error = error.unwrap();
+                assert!(matches!(error, ProducerError::Broker { code, .. } if code == ErrorCode::NOT_ENOUGH_REPLICAS));
+                assert!(completions[0].1.is_err());
+                break;
+            }
+            AfterResponse::Unknown => panic!("unknown batch"),
+        }
+    }
+    assert!(now - t0 <= Duration::from_millis(1_150));
+    assert!(attempts >= 4, "retried within request_timeout ({attempts} attempts)");
+}
+
+#[test]
+fn non_retriable_error_fails_the_whole_batch_at_once() {
+    let t0 = Instant::now();
+    let mut q = queue(0, 16 * 1024);
+    append(&mut q, t0, 1);
+    let out = send(&mut q, t0).unwrap();
+    let done = completed(q.on_response(t0, out.batch_id, broker_error(ErrorCode::INVALID_RECORD)));
+    assert!(matches!(done[0].1, Err(ProducerError::Broker { code, .. }) if code == ErrorCode::INVALID_RECORD));
+    assert!(q.is_empty());
+}
+
+#[test]
+fn queued_batches_expire_in_order_but_in_flight_ones_wait_for_their_answer() {
+    let t0 = Instant::now();
+    let mut q = queue(0, 64);
+    append(&mut q, t0, 1);
+    let out = send(&mut q, t0).unwrap();
+    append(&mut q, t0 + Duration::from_millis(10), 2);
+    let (expired, released) = q.expire(t0 + Duration::from_millis(1_010));
+    assert_eq!(expired.len(), 1, "only the queued record expires");
+    assert_eq!(expired[0].0, 2);
+    assert!(matches!(expired[0].1, Err(ProducerError::BatchExpired { .. })));
+    assert_eq!(released, 10);
+    assert!(q.has_in_flight());
+    completed(q.on_response(t0, out.batch_id, ok(0)));
+}
+
+#[test]
+fn idempotent_queues_never_expire() {
+    let t0 = Instant::now();
+    let mut cfg = config(0, 64);
+    cfg.expire_batches = false;
+    let mut q = PartitionQueue::new(Arc::from("t"), 0, cfg);
+    append(&mut q, t0, 1);
+    assert!(q.expire(t0 + Duration::from_secs(3600)).0.is_empty());
+}
+
+#[test]
+fn log_append_time_replaces_the_record_timestamp() {
+    let t0 = Instant::now();
+    let mut q = queue(0, 16 * 1024);
+    append(&mut q, t0, 7);
+    let out = send(&mut q, t0).unwrap();
+    let outcome = SendOutcome::Appended {
+        base_offset: 5,
+        log_append_time_ms: 99_999,
+        log_start_offset: 2,
+    };
+    let done = completed(q.on_response(t0, out.batch_id, outcome));
+    let meta = done[0].1.as_ref().unwrap();
+    assert_eq!(
+        (meta.offset, meta.timestamp, meta.timestamp_type, meta.log_start_offset),
+        (5, 99_999, crate::record::TimestampType::LogAppendTime, 2)
+    );
+}
+
+#[test]
+fn stale_responses_are_ignored() {
+    let t0 = Instant::now();
+    let mut q = queue(0, 16 * 1024);
+    append(&mut q, t0, 1);
+    let out = send(&mut q, t0).unwrap();
+    assert!(matches!(q.on_response(t0, out.batch_id + 1, ok(0)), AfterResponse::Unknown));
+    completed(q.on_response(t0, out.batch_id, ok(0)));
+    assert!(matches!(q.on_response(t0, out.batch_id, ok(0)), AfterResponse::Unknown));
+}
+
+#[test]
+fn stamp_is_taken_once_when_first_sent() {
+    let t0 = Instant::now();
+    let mut q = queue(0, 16 * 1024);
+    append(&mut q, t0, 1);
+    append(&mut q, t0, 2);
+    let mut stamps = 0;
+    let stamp = ProducerStamp {
+        producer_id: 7,
+        producer_epoch: 1,
+        base_sequence: 40,
+        transactional: false,
+    };
+    let Poll::Send(out) = q.poll_send(t0, |count| {
+        stamps += 1;
+        assert_eq!(count, 2, "the stamp sees the batch's record count");
+        stamp
+    }) else {
+        panic!("sends")
+    };
+    assert_eq!(read_batches(&out.records, 1 << 20).unwrap()[0].base_sequence, 40);
+    q.on_response(t0, out.batch_id, SendOutcome::Failed(ProducerError::RequestTimedOut { broker: 1, timeout_ms: 1 }));
+    let Poll::Send(retry) = q.poll_send(t0 + Duration::from_millis(100), |_| panic!("not stamped again")) else {
+        panic!("retries")
+    };
+    assert_eq!(retry.records, out.records);
+    assert_eq!(stamps, 1);
+}
+
+#[test]
+fn buffer_pool_is_fifo_and_bounded() {
+    let t0 = Instant::now();
+    let mut pool = BufferPool::new(100);
+    assert!(pool.try_reserve(60));
+    assert!(!pool.try_reserve(50));
+    pool.wait(50, t0 + Duration::from_millis(10), "a");
+    pool.wait(10, t0 + Duration::from_millis(20), "b");
+    assert!(!pool.try_reserve(10), "no jumping the queue");
+    assert_eq!(pool.release(20), vec!["a", "b"], "40 + 50 + 10 fit");
+    assert_eq!(pool.used(), 100);
+
+    let mut pool = BufferPool::new(100);
+    assert!(pool.try_reserve(100));
+    pool.wait(80, t0 + Duration::from_millis(10), "big");
+    pool.wait(5, t0 + Duration::from_millis(50), "small");
+    assert_eq!(pool.next_deadline(), Some(t0 + Duration::from_millis(10)));
+    let (expired, ready) = pool.expire(t0 + Duration::from_millis(10));
+    assert_eq!(expired, vec!["big"]);
+    assert!(ready.is_empty());
+    assert_eq!(pool.release(50), vec!["small"]);
+}

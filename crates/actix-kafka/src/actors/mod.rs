@@ -1,0 +1,23 @@
+//! The actors. Each owns its state, receives typed messages, and calls into
+//! the plain logic of [`crate::accumulator`], [`crate::metadata`] and
+//! [`crate::partitioner`]:
+//!
+//! ```text
+//!  user ──Produce/Enqueue──▶ ProducerActor ──Append──▶ PartitionAccumulatorActor (per partition)
+//!                              │    ▲                        │  ProducePartition
+//!                   GetTopic   │    │ BatchCompleted         ▼
+//!                              ▼    │               BrokerConnectionActor (per broker)
+//!                          MetadataActor ──Call(Metadata)──▶ ┘
+//! ```
+//!
+//! The `TransactionCoordinatorActor` joins with transactions.
+
+pub mod metadata;
+pub mod partition;
+pub mod producer;
+
+pub use metadata::MetadataActor;
+pub use partition::PartitionAccumulatorActor;
+pub use producer::{
+    DeliveryEvent, Enqueue, EnqueueAll, Flush, PartitionsFor, Produce, ProduceAll, ProducerActor, Stop, Subscribe,
+};

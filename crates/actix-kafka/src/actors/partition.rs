@@ -1,0 +1,330 @@
+//! `PartitionAccumulatorActor`: one per topic-partition. It owns a
+//! [`PartitionQueue`] and turns its decisions into messages and timers: it
+//! appends records, sends the ready batch to the leader's connection, applies
+//! the response, and wakes itself for linger, backoff and expiry.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use kafka_wire::record::{ProducerStamp, RecordHeader};
+use tokio::sync::oneshot;
+
+use super::metadata::{GetLeader, Leader, MetadataActor};
+use crate::accumulator::{AfterResponse, Completion, NewRecord, Outgoing, PartitionQueue, Poll, SendOutcome};
+use crate::connection::{ConnectionError, ProducePartition};
+use crate::error::ProducerError;
+use crate::record::{ProducerRecord, RecordMetadata};
+
+/// Where a record's delivery result goes.
+pub type DeliverySender = oneshot::Sender<Result<RecordMetadata, ProducerError>>;
+
+/// Appends one record (topic and partition already resolved).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Append {
+    /// The record.
+    pub record: ProducerRecord,
+    /// Its timestamp (resolved: explicit or now).
+    pub timestamp: i64,
+    /// Buffer bytes reserved for it.
+    pub reserved: usize,
+    /// Where its delivery result goes.
+    pub delivery: DeliverySender,
+}
+
+/// Sends everything queued now and answers when every record appended before
+/// this message has completed.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct FlushPartition(pub oneshot::Sender<()>);
+
+/// What a finished batch reports to the producer (buffer accounting and
+/// delivery events).
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "()")]
+pub struct BatchCompleted {
+    /// Topic.
+    pub topic: Arc<str>,
+    /// Partition.
+    pub partition: i32,
+    /// Offset of the first record, -1 when unknown or failed.
+    pub base_offset: i64,
+    /// Number of records.
+    pub record_count: usize,
+    /// The error, when the batch failed.
+    pub error: Option<ProducerError>,
+    /// Buffer bytes to return.
+    pub released: usize,
+}
+
+/// See the module documentation.
+pub struct PartitionAccumulatorActor {
+    queue: PartitionQueue<DeliverySender>,
+    acks: i16,
+    request_timeout_ms: i32,
+    retry_backoff: Duration,
+    metadata: Addr<MetadataActor>,
+    completed_to: Recipient<BatchCompleted>,
+    leader: Option<Leader>,
+    looking_up_leader: bool,
+    /// Refresh metadata before the next leader lookup.
+    stale_leader: bool,
+    wakeup: Option<(Instant, SpawnHandle)>,
+    appended: u64,
+    completed: u64,
+    flush_waiters: Vec<(u64, oneshot::Sender<()>)>,
+}
+
+impl PartitionAccumulatorActor {
+    /// An actor for one partition.
+    pub fn new(
+        queue: PartitionQueue<DeliverySender>,
+        acks: i16,
+        request_timeout_ms: i32,
+        retry_backoff: Duration,
+        metadata: Addr<MetadataActor>,
+        completed_to: Recipient<BatchCompleted>,
+    ) -> Self {
+        PartitionAccumulatorActor {
+            queue,
+            acks,
+            request_timeout_ms,
+            retry_backoff,
+            metadata,
+            completed_to,
+            leader: None,
+            looking_up_leader: false,
+            stale_leader: false,
+            wakeup: None,
+            appended: 0,
+            completed: 0,
+            flush_waiters: Vec::new(),
+        }
+    }
+
+    /// Does everything that can be done now, then sleeps until the queue's
+    /// next deadline.
+    fn drive(&mut self, ctx: &mut Context<Self>) {
+        let now = Instant::now();
+        let (expired, released) = self.queue.expire(now);
+        self.deliver(expired, released, -1);
+
+        if !self.queue.has_in_flight() && !self.queue.is_empty() && self.leader.is_none() {
+            self.lookup_leader(ctx);
+        } else if let Some(leader) = self.leader.clone() {
+            match self.queue.poll_send(now, |_| ProducerStamp::NONE) {
+                Poll::Idle => {}
+                Poll::Send(outgoing) => self.send(outgoing, leader, ctx),
+                Poll::Failed {
+                    completions, released, ..
+                } => {
+                    self.deliver(completions, released, -1);
+                    return self.drive(ctx);
+                }
+            }
+        }
+        self.schedule_wakeup(ctx);
+    }
+
+    fn schedule_wakeup(&mut self, ctx: &mut Context<Self>) {
+        let next = self.queue.next_wakeup();
+        if self.wakeup.as_ref().map(|(at, _)| *at) == next {
+            return;
+        }
+        if let Some((_, handle)) = self.wakeup.take() {
+            ctx.cancel_future(handle);
+        }
+        if let Some(at) = next {
+            let delay = at.saturating_duration_since(Instant::now());
+            let handle = ctx.run_later(delay, |actor, ctx| {
+                actor.wakeup = None;
+                actor.drive(ctx);
+            });
+            self.wakeup = Some((at, handle));
+        }
+    }
+
+    fn lookup_leader(&mut self, ctx: &mut Context<Self>) {
+        if self.looking_up_leader {
+            return;
+        }
+        self.looking_up_leader = true;
+        let (reply, answer) = oneshot::channel();
+        self.metadata.do_send(GetLeader {
+            topic: self.queue.topic().clone(),
+            partition: self.queue.partition(),
+            refresh: std::mem::take(&mut self.stale_leader),
+            reply,
+        });
+        async move { answer.await.unwrap_or(Err(ProducerError::Closed)) }
+            .into_actor(self)
+            .map(|result, actor, ctx| {
+                actor.looking_up_leader = false;
+                match result {
+                    Ok(leader) => {
+                        actor.leader = Some(leader);
+                        actor.drive(ctx);
+                    }
+                    Err(e) => {
+                        tracing::debug!(topic = %actor.queue.topic(), partition = actor.queue.partition(),
+                            error = %e, "no leader yet");
+                        actor.stale_leader = true;
+                        ctx.run_later(actor.retry_backoff, |actor, ctx| actor.drive(ctx));
+                    }
+                }
+            })
+            .spawn(ctx);
+    }
+
+    fn send(&mut self, outgoing: Outgoing, leader: Leader, ctx: &mut Context<Self>) {
+        let request = ProducePartition {
+            topic: self.queue.topic().to_string(),
+            partition: self.queue.partition(),
+            records: outgoing.records,
+            acks: self.acks,
+            timeout_ms: self.request_timeout_ms,
+            transactional_id: None,
+        };
+        let batch_id = outgoing.batch_id;
+        let node_id = leader.node_id;
+        leader
+            .connection
+            .send(request)
+            .into_actor(self)
+            .map(move |result, actor, ctx| {
+                let outcome = match result {
+                    Ok(Ok(r)) if r.error_code.is_ok() => SendOutcome::Appended {
+                        base_offset: r.base_offset,
+                        log_append_time_ms: r.log_append_time_ms,
+                        log_start_offset: r.log_start_offset,
+                    },
+                    Ok(Ok(r)) => SendOutcome::Failed(ProducerError::Broker {
+                        code: r.error_code,
+                        message: r.error_message,
+                    }),
+                    Ok(Err(e)) => SendOutcome::Failed(connection_error(node_id, e)),
+                    Err(_) => SendOutcome::Failed(ProducerError::Disconnected {
+                        broker: node_id,
+                        reason: "connection actor stopped".to_string(),
+                    }),
+                };
+                actor.on_outcome(batch_id, outcome, ctx);
+            })
+            .spawn(ctx);
+    }
+
+    fn on_outcome(&mut self, batch_id: u64, outcome: SendOutcome, ctx: &mut Context<Self>) {
+        match self.queue.on_response(Instant::now(), batch_id, outcome) {
+            AfterResponse::Completed {
+                completions,
+                released,
+                base_offset,
+                ..
+            } => self.deliver(completions, released, base_offset),
+            AfterResponse::Retrying { refresh_metadata } => {
+                if refresh_metadata {
+                    self.leader = None;
+                    self.stale_leader = true;
+                }
+            }
+            AfterResponse::Unknown => {}
+        }
+        self.drive(ctx);
+    }
+
+    /// Hands results to their callers and reports the batch to the producer.
+    fn deliver(&mut self, completions: Vec<Completion<DeliverySender>>, released: usize, base_offset: i64) {
+        if completions.is_empty() {
+            return;
+        }
+        let record_count = completions.len();
+        let error = completions.iter().find_map(|(_, r)| r.as_ref().err().cloned());
+        for (delivery, result) in completions {
+            // A caller that dropped its delivery future does not cancel the
+            // send; its result is simply not read.
+            let _ = delivery.send(result);
+        }
+        self.completed += record_count as u64;
+        self.completed_to.do_send(BatchCompleted {
+            topic: self.queue.topic().clone(),
+            partition: self.queue.partition(),
+            base_offset,
+            record_count,
+            error,
+            released,
+        });
+        let completed = self.completed;
+        let (done, waiting): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.flush_waiters).into_iter().partition(|(mark, _)| *mark <= completed);
+        self.flush_waiters = waiting;
+        for (_, waiter) in done {
+            let _ = waiter.send(());
+        }
+    }
+}
+
+/// The producer's view of a connection failure.
+pub(crate) fn connection_error(node_id: i32, e: ConnectionError) -> ProducerError {
+    match e {
+        ConnectionError::Connect { addr, reason } => ProducerError::Connection { broker: addr, reason },
+        ConnectionError::Timeout { timeout_ms, .. } => ProducerError::RequestTimedOut {
+            broker: node_id,
+            timeout_ms,
+        },
+        ConnectionError::Disconnected { reason, .. } => ProducerError::Disconnected { broker: node_id, reason },
+        ConnectionError::Closed => ProducerError::Disconnected {
+            broker: node_id,
+            reason: "connection closed".to_string(),
+        },
+        other => ProducerError::Protocol {
+            broker: node_id.to_string(),
+            reason: other.to_string(),
+        },
+    }
+}
+
+impl Actor for PartitionAccumulatorActor {
+    type Context = Context<Self>;
+}
+
+impl Handler<Append> for PartitionAccumulatorActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Append, ctx: &mut Context<Self>) {
+        let record = &msg.record;
+        let headers: Vec<RecordHeader<'_>> = record
+            .headers
+            .iter()
+            .map(|h| RecordHeader {
+                key: &h.key,
+                value: h.value.as_deref(),
+            })
+            .collect();
+        let new = NewRecord {
+            timestamp: msg.timestamp,
+            key: record.key.as_deref(),
+            value: record.value.as_deref(),
+            headers: &headers,
+        };
+        self.appended += 1;
+        if let Err((delivery, error)) = self.queue.append(Instant::now(), new, msg.delivery, msg.reserved) {
+            self.deliver(vec![(delivery, Err(error))], msg.reserved, -1);
+        }
+        self.drive(ctx);
+    }
+}
+
+impl Handler<FlushPartition> for PartitionAccumulatorActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: FlushPartition, ctx: &mut Context<Self>) {
+        if self.completed >= self.appended {
+            let _ = msg.0.send(());
+            return;
+        }
+        self.flush_waiters.push((self.appended, msg.0));
+        self.queue.begin_flush();
+        self.drive(ctx);
+    }
+}

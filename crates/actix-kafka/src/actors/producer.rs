@@ -1,0 +1,524 @@
+//! `ProducerActor`: the address users hold.
+//!
+//! It validates records, waits for topic metadata (up to `max_block_ms`),
+//! picks the partition, reserves buffer memory (waiting up to `max_block_ms`
+//! for space), and hands the record to its partition's accumulator. It also
+//! fans out delivery events and runs flush and stop.
+//!
+//! The enqueue stage ends when the record is handed to the accumulator; that
+//! happens only if the caller is still waiting for it, so a caller that gave
+//! up (timeout or dropped future) never has its record sent.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use futures_util::future::join_all;
+use tokio::sync::oneshot;
+
+use super::metadata::{GetTopic, ListenForTopics, MetadataActor, ShutdownMetadata, TopicsUpdated};
+use super::partition::{Append, BatchCompleted, DeliverySender, FlushPartition, PartitionAccumulatorActor};
+use crate::accumulator::{BufferPool, PartitionQueue, QueueConfig};
+use crate::config::ProducerConfig;
+use crate::error::ProducerError;
+use crate::metadata::{validate_topic_name, TopicInfo};
+use crate::partitioner::{partition_for_key, FastRng, StickyPartitioner};
+use crate::record::{now_ms, ProducerRecord, RecordMetadata};
+
+/// The answer to the enqueue stage: a receiver for the delivery result.
+pub type EnqueueReply = oneshot::Sender<Result<oneshot::Receiver<Result<RecordMetadata, ProducerError>>, ProducerError>>;
+
+/// Enqueues a record; `reply` receives the delivery receiver once the record
+/// is in its partition's queue, or the reason it never will be.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Enqueue {
+    /// The record.
+    pub record: ProducerRecord,
+    /// Where the enqueue result goes.
+    pub reply: EnqueueReply,
+}
+
+/// Produces a record and answers with its delivery result: the actor-level
+/// `Produce` → `Ack` exchange.
+#[derive(Message)]
+#[rtype(result = "Result<RecordMetadata, ProducerError>")]
+pub struct Produce(pub ProducerRecord);
+
+/// Produces many records with one mailbox message; answers with one result
+/// per record, in order, once all are delivered.
+#[derive(Message)]
+#[rtype(result = "Vec<Result<RecordMetadata, ProducerError>>")]
+pub struct ProduceAll(pub Vec<ProducerRecord>);
+
+/// Enqueues many records with one mailbox message; each reply is sent as
+/// that record is enqueued.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct EnqueueAll(pub Vec<Enqueue>);
+
+/// Sends everything buffered and answers when every record enqueued before
+/// the flush has completed.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Flush;
+
+/// Refuses new records, flushes, then stops the runtime's actors.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Stop;
+
+/// The partitions of a topic (waits for metadata up to `max_block_ms`).
+#[derive(Message)]
+#[rtype(result = "Result<Vec<i32>, ProducerError>")]
+pub struct PartitionsFor(pub String);
+
+/// A batch's outcome, sent to every subscriber: one event per batch, since
+/// per-record events would multiply mailbox traffic by the batch size; the
+/// record offsets are `base_offset..base_offset + record_count`.
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "()")]
+pub struct DeliveryEvent {
+    /// Topic.
+    pub topic: Arc<str>,
+    /// Partition.
+    pub partition: i32,
+    /// Offset of the batch's first record; -1 when unknown (acks=0) or failed.
+    pub base_offset: i64,
+    /// Number of records in the batch.
+    pub record_count: usize,
+    /// `None` on success, else the error every record of the batch got.
+    pub error: Option<ProducerError>,
+}
+
+/// Subscribes to [`DeliveryEvent`]s.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Subscribe(pub Recipient<DeliveryEvent>);
+
+/// A record past validation, waiting for its topic or for buffer space.
+struct Waiting {
+    record: ProducerRecord,
+    size: usize,
+    deadline: Instant,
+    started: Instant,
+    reply: EnqueueReply,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Running,
+    Stopping,
+}
+
+/// See the module documentation.
+pub struct ProducerActor {
+    config: Arc<ProducerConfig>,
+    acks: i16,
+    metadata: Addr<MetadataActor>,
+    partitions: HashMap<(Arc<str>, i32), Addr<PartitionAccumulatorActor>>,
+    topics: HashMap<Arc<str>, TopicInfo>,
+    /// Records waiting for their topic's metadata, per topic, in order.
+    awaiting_topic: HashMap<Arc<str>, VecDeque<Waiting>>,
+    pool: BufferPool<(Waiting, i32)>,
+    sticky: StickyPartitioner,
+    rng: FastRng,
+    subscribers: Vec<Recipient<DeliveryEvent>>,
+    state: State,
+    pool_timer: Option<SpawnHandle>,
+}
+
+impl ProducerActor {
+    /// A producer with a validated `config` and a running metadata actor.
+    pub fn new(config: Arc<ProducerConfig>, metadata: Addr<MetadataActor>) -> Self {
+        let seed = now_ms() as u64 ^ u64::from(std::process::id());
+        ProducerActor {
+            acks: config.effective_acks().code(),
+            sticky: StickyPartitioner::new(config.max_batch_size),
+            rng: FastRng::new(seed),
+            pool: BufferPool::new(config.buffer_memory),
+            config,
+            metadata,
+            partitions: HashMap::new(),
+            topics: HashMap::new(),
+            awaiting_topic: HashMap::new(),
+            subscribers: Vec::new(),
+            state: State::Running,
+            pool_timer: None,
+        }
+    }
+
+    fn max_block(&self) -> Duration {
+        Duration::from_millis(self.config.max_block_ms)
+    }
+
+    /// Checks what can be checked without metadata, and sizes the record.
+    fn validate(&self, record: &ProducerRecord) -> Result<usize, ProducerError> {
+        if self.state != State::Running {
+            return Err(ProducerError::Closed);
+        }
+        validate_topic_name(&record.topic).map_err(|reason| ProducerError::InvalidTopic {
+            topic: record.topic.clone(),
+            reason: reason.to_string(),
+        })?;
+        let size = estimated_size(record);
+        let max = self.config.max_request_size.min(self.config.buffer_memory);
+        if size > max {
+            return Err(ProducerError::RecordTooLarge { size, max });
+        }
+        Ok(size)
+    }
+
+    fn enqueue(&mut self, msg: Enqueue, ctx: &mut Context<Self>) {
+        let size = match self.validate(&msg.record) {
+            Ok(size) => size,
+            Err(e) => {
+                let _ = msg.reply.send(Err(e));
+                return;
+            }
+        };
+        let now = Instant::now();
+        let waiting = Waiting {
+            record: msg.record,
+            size,
+            deadline: now + self.max_block(),
+            started: now,
+            reply: msg.reply,
+        };
+        let topic: Arc<str> = Arc::from(waiting.record.topic.as_str());
+        if let Some(queue) = self.awaiting_topic.get_mut(&topic) {
+            // Behind earlier records of the same topic, to keep their order.
+            queue.push_back(waiting);
+        } else if let Some(info) = self.topics.get(&topic).cloned() {
+            self.route(waiting, &info, ctx);
+        } else {
+            self.awaiting_topic.entry(topic.clone()).or_default().push_back(waiting);
+            self.request_topic(topic, now + self.max_block(), ctx);
+        }
+    }
+
+    fn request_topic(&mut self, topic: Arc<str>, deadline: Instant, ctx: &mut Context<Self>) {
+        let (reply, answer) = oneshot::channel();
+        self.metadata.do_send(GetTopic {
+            topic: topic.clone(),
+            deadline,
+            reply,
+        });
+        async move { answer.await.unwrap_or(Err(ProducerError::Closed)) }
+            .into_actor(self)
+            .map(move |result, actor, ctx| actor.topic_resolved(topic, result, ctx))
+            .spawn(ctx);
+    }
+
+    fn topic_resolved(&mut self, topic: Arc<str>, result: Result<TopicInfo, ProducerError>, ctx: &mut Context<Self>) {
+        let waiting = self.awaiting_topic.remove(&topic).unwrap_or_default();
+        match result {
+            Ok(info) => {
+                self.topics.insert(topic, info.clone());
+                for w in waiting {
+                    self.route(w, &info, ctx);
+                }
+            }
+            Err(e) => {
+                for w in waiting {
+                    let _ = w.reply.send(Err(e.clone()));
+                }
+            }
+        }
+    }
+
+    /// Picks the partition and reserves buffer space (or waits for it).
+    fn route(&mut self, waiting: Waiting, info: &TopicInfo, ctx: &mut Context<Self>) {
+        let record = &waiting.record;
+        let partition = match (record.partition, &record.key) {
+            (Some(p), _) if p < 0 || p >= info.partition_count => {
+                let _ = waiting.reply.send(Err(ProducerError::PartitionOutOfRange {
+                    topic: record.topic.clone(),
+                    partition: p,
+                    partitions: info.partition_count,
+                }));
+                return;
+            }
+            (Some(p), _) => p,
+            (None, Some(key)) => partition_for_key(key, info.partition_count),
+            (None, None) => {
+                let rng = &mut self.rng;
+                self.sticky
+                    .partition(&info.name, info.partition_count, &info.available, waiting.size, || rng.next_u32())
+            }
+        };
+        if self.pool.try_reserve(waiting.size) {
+            self.hand_over(waiting, partition, ctx);
+        } else {
+            self.pool.wait(waiting.size, waiting.deadline, (waiting, partition));
+            self.arm_pool_timer(ctx);
+        }
+    }
+
+    /// The end of the enqueue stage: the record goes to its accumulator, if
+    /// the caller still waits for it.
+    fn hand_over(&mut self, waiting: Waiting, partition: i32, ctx: &mut Context<Self>) {
+        if waiting.reply.is_closed() {
+            // The caller gave up: the record is dropped, never sent.
+            self.release(waiting.size, ctx);
+            return;
+        }
+        let (delivery, receiver): (DeliverySender, _) = oneshot::channel();
+        let timestamp = waiting.record.timestamp.unwrap_or_else(now_ms);
+        let accumulator = self.accumulator(&waiting.record.topic, partition, ctx);
+        accumulator.do_send(Append {
+            record: waiting.record,
+            timestamp,
+            reserved: waiting.size,
+            delivery,
+        });
+        let _ = waiting.reply.send(Ok(receiver));
+    }
+
+    fn accumulator(&mut self, topic: &str, partition: i32, ctx: &mut Context<Self>) -> Addr<PartitionAccumulatorActor> {
+        let topic: Arc<str> = self
+            .topics
+            .get_key_value(topic)
+            .map(|(k, _)| k.clone())
+            .unwrap_or_else(|| Arc::from(topic));
+        let key = (topic.clone(), partition);
+        if let Some(addr) = self.partitions.get(&key) {
+            return addr.clone();
+        }
+        let c = &self.config;
+        let queue = PartitionQueue::new(
+            topic,
+            partition,
+            QueueConfig {
+                max_batch_size: c.max_batch_size,
+                linger: Duration::from_millis(c.linger_ms),
+                retry_backoff: Duration::from_millis(c.retry_backoff_ms),
+                delivery_timeout: Duration::from_millis(c.request_timeout_ms),
+                compression: c.compression_type,
+                expire_batches: !c.is_idempotent(),
+            },
+        );
+        let addr = PartitionAccumulatorActor::new(
+            queue,
+            self.acks,
+            i32::try_from(c.request_timeout_ms).unwrap_or(i32::MAX),
+            Duration::from_millis(c.retry_backoff_ms),
+            self.metadata.clone(),
+            ctx.address().recipient(),
+        )
+        .start();
+        self.partitions.insert(key, addr.clone());
+        addr
+    }
+
+    fn release(&mut self, bytes: usize, ctx: &mut Context<Self>) {
+        for (waiting, partition) in self.pool.release(bytes) {
+            self.hand_over(waiting, partition, ctx);
+        }
+    }
+
+    fn arm_pool_timer(&mut self, ctx: &mut Context<Self>) {
+        if let Some(handle) = self.pool_timer.take() {
+            ctx.cancel_future(handle);
+        }
+        let Some(deadline) = self.pool.next_deadline() else {
+            return;
+        };
+        let delay = deadline.saturating_duration_since(Instant::now());
+        self.pool_timer = Some(ctx.run_later(delay, |actor, ctx| {
+            actor.pool_timer = None;
+            let (expired, ready) = actor.pool.expire(Instant::now());
+            for (waiting, _) in expired {
+                let _ = waiting.reply.send(Err(ProducerError::BufferFull {
+                    requested: waiting.size,
+                    waited_ms: waiting.started.elapsed().as_millis() as u64,
+                }));
+            }
+            for (waiting, partition) in ready {
+                actor.hand_over(waiting, partition, ctx);
+            }
+            actor.arm_pool_timer(ctx);
+        }));
+    }
+
+    fn flush_all(&self) -> impl std::future::Future<Output = ()> {
+        let waits: Vec<_> = self
+            .partitions
+            .values()
+            .map(|addr| {
+                let (tx, rx) = oneshot::channel();
+                addr.do_send(FlushPartition(tx));
+                rx
+            })
+            .collect();
+        async move {
+            join_all(waits).await;
+        }
+    }
+}
+
+/// The bytes a record takes in a batch, plus room for the batch header; what
+/// counts against `max_request_size` and `buffer_memory`.
+fn estimated_size(record: &ProducerRecord) -> usize {
+    const RECORD_OVERHEAD: usize = 21; // length, attributes, deltas, counts: varints at most
+    const BATCH_HEADER: usize = kafka_wire::record::BATCH_HEADER_SIZE;
+    let headers: usize = record
+        .headers
+        .iter()
+        .map(|h| h.key.len() + h.value.as_ref().map_or(0, |v| v.len()) + 10)
+        .sum();
+    BATCH_HEADER
+        + RECORD_OVERHEAD
+        + record.key.as_ref().map_or(0, |k| k.len())
+        + record.value.as_ref().map_or(0, |v| v.len())
+        + headers
+}
+
+impl Actor for ProducerActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        self.metadata.do_send(ListenForTopics(ctx.address().recipient()));
+        // Producing is many small messages; do not let a full mailbox turn
+        // `send` into a stall for callers.
+        ctx.set_mailbox_capacity(usize::MAX);
+    }
+}
+
+impl Handler<Enqueue> for ProducerActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Enqueue, ctx: &mut Context<Self>) {
+        self.enqueue(msg, ctx);
+    }
+}
+
+impl Handler<EnqueueAll> for ProducerActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: EnqueueAll, ctx: &mut Context<Self>) {
+        for enqueue in msg.0 {
+            self.enqueue(enqueue, ctx);
+        }
+    }
+}
+
+impl Handler<Produce> for ProducerActor {
+    type Result = ResponseFuture<Result<RecordMetadata, ProducerError>>;
+
+    fn handle(&mut self, msg: Produce, ctx: &mut Context<Self>) -> Self::Result {
+        let (reply, enqueued) = oneshot::channel();
+        self.enqueue(Enqueue { record: msg.0, reply }, ctx);
+        Box::pin(async move { deliver(enqueued).await })
+    }
+}
+
+impl Handler<ProduceAll> for ProducerActor {
+    type Result = ResponseFuture<Vec<Result<RecordMetadata, ProducerError>>>;
+
+    fn handle(&mut self, msg: ProduceAll, ctx: &mut Context<Self>) -> Self::Result {
+        let mut pending = Vec::with_capacity(msg.0.len());
+        for record in msg.0 {
+            let (reply, enqueued) = oneshot::channel();
+            self.enqueue(Enqueue { record, reply }, ctx);
+            pending.push(deliver(enqueued));
+        }
+        Box::pin(join_all(pending))
+    }
+}
+
+/// Awaits both stages of one record.
+async fn deliver(
+    enqueued: oneshot::Receiver<Result<oneshot::Receiver<Result<RecordMetadata, ProducerError>>, ProducerError>>,
+) -> Result<RecordMetadata, ProducerError> {
+    let delivery = enqueued.await.map_err(|_| ProducerError::Closed)??;
+    delivery.await.map_err(|_| ProducerError::Closed)?
+}
+
+impl Handler<BatchCompleted> for ProducerActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: BatchCompleted, ctx: &mut Context<Self>) {
+        self.release(msg.released, ctx);
+        self.arm_pool_timer(ctx);
+        if self.subscribers.is_empty() {
+            return;
+        }
+        let event = DeliveryEvent {
+            topic: msg.topic,
+            partition: msg.partition,
+            base_offset: msg.base_offset,
+            record_count: msg.record_count,
+            error: msg.error,
+        };
+        self.subscribers.retain(|s| s.try_send(event.clone()).is_ok() || s.connected());
+    }
+}
+
+impl Handler<TopicsUpdated> for ProducerActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: TopicsUpdated, _: &mut Context<Self>) {
+        for info in msg.0 {
+            if let Some(known) = self.topics.get_mut(&info.name) {
+                if known.partition_count != info.partition_count {
+                    self.sticky.reset(&info.name);
+                }
+                *known = info;
+            }
+        }
+    }
+}
+
+impl Handler<Subscribe> for ProducerActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Subscribe, _: &mut Context<Self>) {
+        self.subscribers.push(msg.0);
+    }
+}
+
+impl Handler<Flush> for ProducerActor {
+    type Result = ResponseFuture<()>;
+
+    fn handle(&mut self, _: Flush, _: &mut Context<Self>) -> Self::Result {
+        Box::pin(self.flush_all())
+    }
+}
+
+impl Handler<PartitionsFor> for ProducerActor {
+    type Result = ResponseFuture<Result<Vec<i32>, ProducerError>>;
+
+    fn handle(&mut self, msg: PartitionsFor, _: &mut Context<Self>) -> Self::Result {
+        if let Err(reason) = validate_topic_name(&msg.0) {
+            return Box::pin(std::future::ready(Err(ProducerError::InvalidTopic {
+                topic: msg.0,
+                reason: reason.to_string(),
+            })));
+        }
+        let (reply, answer) = oneshot::channel();
+        self.metadata.do_send(GetTopic {
+            topic: Arc::from(msg.0),
+            deadline: Instant::now() + self.max_block(),
+            reply,
+        });
+        Box::pin(async move {
+            let info = answer.await.map_err(|_| ProducerError::Closed)??;
+            Ok((0..info.partition_count).collect())
+        })
+    }
+}
+
+impl Handler<Stop> for ProducerActor {
+    type Result = ResponseActFuture<Self, ()>;
+
+    fn handle(&mut self, _: Stop, _: &mut Context<Self>) -> Self::Result {
+        self.state = State::Stopping;
+        Box::pin(self.flush_all().into_actor(self).map(|_, actor, ctx| {
+            actor.metadata.do_send(ShutdownMetadata);
+            actor.partitions.clear();
+            ctx.stop();
+        }))
+    }
+}

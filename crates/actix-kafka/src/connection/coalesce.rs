@@ -1,0 +1,345 @@
+//! Coalescing pending partition batches into produce requests, and routing
+//! the response back per partition (sans-IO).
+//!
+//! [`ProduceCoalescer`] holds the [`ProducePartition`]s that wait to be
+//! written. [`ProduceCoalescer::next_request`] takes the oldest one and every
+//! later one that can share its request (same acks, timeout and transactional
+//! id, and a topic-partition not already in the request) and returns the
+//! request with a [`ProduceRouting`] that maps the response back to each
+//! batch's responder. The responder type is generic so tests need no channels.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use kafka_wire::messages::produce::{
+    PartitionProduceData, PartitionProduceResponse, ProduceRequest, ProduceResponse, TopicProduceData,
+};
+
+use super::{ConnectionError, PartitionResult, ProducePartition};
+
+/// Partition batches waiting to be written, oldest first.
+#[derive(Debug)]
+pub(crate) struct ProduceCoalescer<T> {
+    pending: VecDeque<(ProducePartition, T)>,
+}
+
+impl<T> Default for ProduceCoalescer<T> {
+    fn default() -> Self {
+        ProduceCoalescer {
+            pending: VecDeque::new(),
+        }
+    }
+}
+
+impl<T> ProduceCoalescer<T> {
+    /// Queues one partition's batch with whoever gets its result.
+    pub fn push(&mut self, batch: ProducePartition, responder: T) {
+        self.pending.push_back((batch, responder));
+    }
+
+    /// Whether nothing is queued.
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    /// Builds the next request: the oldest batch plus every later batch with
+    /// the same `(acks, timeout_ms, transactional_id)` whose topic-partition is
+    /// not in the request yet. The batches left out stay queued in order.
+    pub fn next_request(&mut self) -> Option<(ProduceRequest, ProduceRouting<T>)> {
+        let (first, _) = self.pending.front()?;
+        let acks = first.acks;
+        let timeout_ms = first.timeout_ms;
+        let transactional_id = first.transactional_id.clone();
+
+        let mut seen: HashSet<(String, i32)> = HashSet::new();
+        let mut topic_index: HashMap<String, usize> = HashMap::new();
+        let mut topic_data: Vec<TopicProduceData> = Vec::new();
+        let mut routes = Vec::new();
+        let mut rest = VecDeque::with_capacity(self.pending.len());
+        for (batch, responder) in self.pending.drain(..) {
+            let fits = batch.acks == acks
+                && batch.timeout_ms == timeout_ms
+                && batch.transactional_id == transactional_id
+                && seen.insert((batch.topic.clone(), batch.partition));
+            if !fits {
+                rest.push_back((batch, responder));
+                continue;
+            }
+            let index = *topic_index.entry(batch.topic.clone()).or_insert_with(|| {
+                topic_data.push(TopicProduceData {
+                    name: batch.topic.clone(),
+                    partition_data: Vec::new(),
+                });
+                topic_data.len() - 1
+            });
+            topic_data[index].partition_data.push(PartitionProduceData {
+                index: batch.partition,
+                records: Some(batch.records),
+            });
+            routes.push((batch.topic, batch.partition, responder));
+        }
+        self.pending = rest;
+        let request = ProduceRequest {
+            transactional_id,
+            acks,
+            timeout_ms,
+            topic_data,
+        };
+        Some((request, ProduceRouting { routes }))
+    }
+
+    /// Removes every queued batch, returning the responders (to fail them).
+    pub fn drain(&mut self) -> impl Iterator<Item = T> + '_ {
+        self.pending.drain(..).map(|(_, responder)| responder)
+    }
+}
+
+/// Who gets the result of each partition of one produce request.
+#[derive(Debug)]
+pub(crate) struct ProduceRouting<T> {
+    routes: Vec<(String, i32, T)>,
+}
+
+impl<T> ProduceRouting<T> {
+    /// The responders, in request order (to fail them, or to answer `acks = 0`).
+    pub fn into_responders(self) -> impl Iterator<Item = T> {
+        self.routes.into_iter().map(|(_, _, responder)| responder)
+    }
+
+    /// Matches `response` to the partitions of the request. A partition the
+    /// response does not mention gets a [`ConnectionError::Protocol`] (its
+    /// outcome is unknown); results for partitions we did not send are ignored.
+    pub fn route(
+        self,
+        node_id: i32,
+        response: ProduceResponse,
+    ) -> Vec<(T, Result<PartitionResult, ConnectionError>)> {
+        let mut results: HashMap<(String, i32), PartitionProduceResponse> = HashMap::new();
+        for topic in response.responses {
+            for partition in topic.partition_responses {
+                results
+                    .entry((topic.name.clone(), partition.index))
+                    .or_insert(partition);
+            }
+        }
+        let routed = self
+            .routes
+            .into_iter()
+            .map(|(topic, partition, responder)| {
+                let key = (topic, partition);
+                let found = results.remove(&key);
+                let (topic, partition) = key;
+                let result = match found {
+                    Some(p) => Ok(PartitionResult {
+                        error_code: p.error_code,
+                        base_offset: p.base_offset,
+                        log_append_time_ms: p.log_append_time_ms,
+                        log_start_offset: p.log_start_offset,
+                        error_message: p.error_message,
+                        current_leader: p.current_leader.map(|l| (l.leader_id, l.leader_epoch)),
+                    }),
+                    None => {
+                        tracing::warn!(node_id, topic = %topic, partition, "produce response omits a partition");
+                        Err(ConnectionError::Protocol {
+                            node_id,
+                            reason: format!("the produce response has no result for {topic}-{partition}"),
+                        })
+                    }
+                };
+                (responder, result)
+            })
+            .collect();
+        if !results.is_empty() {
+            tracing::warn!(
+                node_id,
+                unexpected = results.len(),
+                "produce response has results for partitions not sent"
+            );
+        }
+        routed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use kafka_wire::messages::produce::{LeaderIdAndEpoch, TopicProduceResponse};
+    use kafka_wire::ErrorCode;
+
+    use super::*;
+
+    fn batch(topic: &str, partition: i32, acks: i16) -> ProducePartition {
+        ProducePartition {
+            topic: topic.into(),
+            partition,
+            records: Bytes::from(format!("{topic}-{partition}")),
+            acks,
+            timeout_ms: 30_000,
+            transactional_id: None,
+        }
+    }
+
+    /// `(topic, [partition])` in request order.
+    fn layout(request: &ProduceRequest) -> Vec<(String, Vec<i32>)> {
+        request
+            .topic_data
+            .iter()
+            .map(|t| (t.name.clone(), t.partition_data.iter().map(|p| p.index).collect()))
+            .collect()
+    }
+
+    fn ok(index: i32, base_offset: i64) -> PartitionProduceResponse {
+        PartitionProduceResponse {
+            index,
+            error_code: ErrorCode::NONE,
+            base_offset,
+            log_append_time_ms: -1,
+            log_start_offset: 0,
+            record_errors: Vec::new(),
+            error_message: None,
+            current_leader: None,
+        }
+    }
+
+    fn response(topics: Vec<(&str, Vec<PartitionProduceResponse>)>) -> ProduceResponse {
+        ProduceResponse {
+            responses: topics
+                .into_iter()
+                .map(|(name, partition_responses)| TopicProduceResponse {
+                    name: name.to_owned(),
+                    partition_responses,
+                })
+                .collect(),
+            throttle_time_ms: 0,
+            node_endpoints: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn pending_batches_share_one_request_grouped_by_topic() {
+        let mut c = ProduceCoalescer::default();
+        c.push(batch("a", 0, 1), "a0");
+        c.push(batch("b", 3, 1), "b3");
+        c.push(batch("a", 1, 1), "a1");
+        let (request, routing) = c.next_request().unwrap();
+        assert!(c.is_empty());
+        assert_eq!(
+            layout(&request),
+            [("a".into(), vec![0, 1]), ("b".into(), vec![3])]
+        );
+        assert_eq!(
+            (request.acks, request.timeout_ms, request.transactional_id),
+            (1, 30_000, None)
+        );
+        // The batch bytes are moved into the request, not copied.
+        let records = request.topic_data[0].partition_data[1].records.as_ref().unwrap();
+        assert_eq!(records.as_ref(), b"a-1");
+        assert_eq!(routing.into_responders().collect::<Vec<_>>(), ["a0", "b3", "a1"]);
+        assert!(c.next_request().is_none());
+    }
+
+    #[test]
+    fn a_second_batch_for_a_partition_waits_for_the_next_request() {
+        let mut c = ProduceCoalescer::default();
+        c.push(batch("t", 0, 1), 1);
+        c.push(batch("t", 0, 1), 2);
+        c.push(batch("t", 1, 1), 3);
+        let (first, routing) = c.next_request().unwrap();
+        assert_eq!(layout(&first), [("t".into(), vec![0, 1])]);
+        assert_eq!(routing.into_responders().collect::<Vec<_>>(), [1, 3]);
+        let (second, routing) = c.next_request().unwrap();
+        assert_eq!(layout(&second), [("t".into(), vec![0])]);
+        assert_eq!(routing.into_responders().collect::<Vec<_>>(), [2]);
+        assert!(c.is_empty());
+    }
+
+    #[test]
+    fn different_acks_timeouts_and_transactions_are_separate_requests() {
+        let mut c = ProduceCoalescer::default();
+        c.push(batch("t", 0, 1), 1);
+        c.push(batch("t", 1, -1), 2);
+        let mut timeout = batch("t", 2, 1);
+        timeout.timeout_ms = 5;
+        c.push(timeout, 3);
+        let mut txn = batch("t", 3, 1);
+        txn.transactional_id = Some("tx".into());
+        c.push(txn, 4);
+        c.push(batch("t", 4, 1), 5);
+        let mut requests = Vec::new();
+        while let Some((request, routing)) = c.next_request() {
+            requests.push((
+                request.acks,
+                request.timeout_ms,
+                request.transactional_id,
+                routing.into_responders().collect::<Vec<_>>(),
+            ));
+        }
+        assert_eq!(
+            requests,
+            [
+                (1, 30_000, None, vec![1, 5]),
+                (-1, 30_000, None, vec![2]),
+                (1, 5, None, vec![3]),
+                (1, 30_000, Some("tx".to_owned()), vec![4]),
+            ]
+        );
+    }
+
+    #[test]
+    fn drain_returns_every_queued_responder() {
+        let mut c = ProduceCoalescer::default();
+        c.push(batch("t", 0, 1), 1);
+        c.push(batch("t", 0, 1), 2);
+        assert_eq!(c.drain().collect::<Vec<_>>(), [1, 2]);
+        assert!(c.is_empty());
+    }
+
+    #[test]
+    fn route_gives_each_partition_its_result() {
+        let mut c = ProduceCoalescer::default();
+        c.push(batch("a", 0, 1), "a0");
+        c.push(batch("b", 1, 1), "b1");
+        let (_, routing) = c.next_request().unwrap();
+        let mut not_leader = ok(1, -1);
+        not_leader.error_code = ErrorCode::NOT_LEADER_OR_FOLLOWER;
+        not_leader.error_message = Some("moved".into());
+        not_leader.current_leader = Some(LeaderIdAndEpoch {
+            leader_id: 2,
+            leader_epoch: 7,
+        });
+        // Topics answered in another order than requested.
+        let routed = routing.route(1, response(vec![("b", vec![not_leader]), ("a", vec![ok(0, 42)])]));
+        assert_eq!(routed.len(), 2);
+        let (who, a0) = &routed[0];
+        assert_eq!(*who, "a0");
+        let a0 = a0.as_ref().unwrap();
+        assert_eq!(
+            (a0.error_code, a0.base_offset, a0.log_start_offset),
+            (ErrorCode::NONE, 42, 0)
+        );
+        let (who, b1) = &routed[1];
+        assert_eq!(*who, "b1");
+        let b1 = b1.as_ref().unwrap();
+        assert_eq!(b1.error_code, ErrorCode::NOT_LEADER_OR_FOLLOWER);
+        assert_eq!(b1.error_message.as_deref(), Some("moved"));
+        assert_eq!(b1.current_leader, Some((2, 7)));
+    }
+
+    #[test]
+    fn route_fails_missing_partitions_with_a_protocol_error() {
+        let mut c = ProduceCoalescer::default();
+        c.push(batch("a", 0, 1), 0);
+        c.push(batch("a", 1, 1), 1);
+        c.push(batch("b", 0, 1), 2);
+        let (_, routing) = c.next_request().unwrap();
+        // Partition a-1 and topic b are missing; x-9 was never sent.
+        let routed = routing.route(5, response(vec![("a", vec![ok(0, 10)]), ("x", vec![ok(9, 1)])]));
+        assert_eq!(routed[0].1.as_ref().unwrap().base_offset, 10);
+        for (who, result) in &routed[1..] {
+            match result {
+                Err(e @ ConnectionError::Protocol { node_id: 5, .. }) => assert!(e.maybe_sent(), "{who}"),
+                other => panic!("{who}: {other:?}"),
+            }
+        }
+        assert_eq!(routed.iter().map(|(who, _)| *who).collect::<Vec<_>>(), [0, 1, 2]);
+    }
+}

@@ -1,0 +1,217 @@
+//! What the producer knows about the cluster: brokers, topics, leaders.
+//!
+//! [`ClusterMetadata`] is plain data updated from Metadata responses; the
+//! `MetadataActor` owns one and decides when to refresh it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use kafka_wire::messages::metadata::MetadataResponse;
+use kafka_wire::ErrorCode;
+
+/// A broker's address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokerAddress {
+    /// Node id.
+    pub node_id: i32,
+    /// `host:port`.
+    pub addr: String,
+}
+
+/// What a producer needs to know about one topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicInfo {
+    /// The topic.
+    pub name: Arc<str>,
+    /// Number of partitions.
+    pub partition_count: i32,
+    /// Partitions whose leader is known, sorted.
+    pub available: Arc<[i32]>,
+    /// Leader node of each partition (-1 when there is none), by index.
+    pub leaders: Arc<[i32]>,
+}
+
+/// The state of a topic after a metadata response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TopicState {
+    /// Known, with partitions.
+    Known(TopicInfo),
+    /// The broker answered with an error that will not go away by waiting
+    /// (authorization, invalid name).
+    Failed(ErrorCode),
+    /// Not there (yet): unknown topic, leader not available.
+    Missing(ErrorCode),
+}
+
+/// Brokers and topics, from the latest Metadata responses.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterMetadata {
+    brokers: HashMap<i32, String>,
+    topics: HashMap<Arc<str>, TopicState>,
+    cluster_id: Option<String>,
+}
+
+impl ClusterMetadata {
+    /// Applies a Metadata response. Topics it does not mention are kept.
+    pub fn update(&mut self, response: &MetadataResponse) {
+        if !response.brokers.is_empty() {
+            self.brokers = response
+                .brokers
+                .iter()
+                .map(|b| (b.node_id, format!("{}:{}", b.host, b.port)))
+                .collect();
+        }
+        self.cluster_id = response.cluster_id.clone().or(self.cluster_id.take());
+        for topic in &response.topics {
+            let Some(name) = topic.name.as_deref() else {
+                continue;
+            };
+            let name: Arc<str> = Arc::from(name);
+            let state = if topic.error_code.is_ok() {
+                let partition_count = topic.partitions.len() as i32;
+                let mut leaders = vec![-1; topic.partitions.len()];
+                for p in &topic.partitions {
+                    if let Some(slot) = usize::try_from(p.partition_index).ok().and_then(|i| leaders.get_mut(i)) {
+                        *slot = if p.error_code.is_ok() || p.leader_id >= 0 { p.leader_id } else { -1 };
+                    }
+                }
+                let available: Vec<i32> =
+                    (0..partition_count).filter(|p| leaders[*p as usize] >= 0).collect();
+                TopicState::Known(TopicInfo {
+                    name: name.clone(),
+                    partition_count,
+                    available: available.into(),
+                    leaders: leaders.into(),
+                })
+            } else if topic.error_code.is_retriable() {
+                TopicState::Missing(topic.error_code)
+            } else {
+                TopicState::Failed(topic.error_code)
+            };
+            self.topics.insert(name, state);
+        }
+    }
+
+    /// The state of `topic`, if a response mentioned it.
+    pub fn topic(&self, topic: &str) -> Option<&TopicState> {
+        self.topics.get(topic)
+    }
+
+    /// The leader of a partition, if known.
+    pub fn leader(&self, topic: &str, partition: i32) -> Option<i32> {
+        match self.topics.get(topic)? {
+            TopicState::Known(info) => {
+                let leader = *info.leaders.get(usize::try_from(partition).ok()?)?;
+                (leader >= 0).then_some(leader)
+            }
+            _ => None,
+        }
+    }
+
+    /// The address of a broker.
+    pub fn broker(&self, node_id: i32) -> Option<&str> {
+        self.brokers.get(&node_id).map(String::as_str)
+    }
+
+    /// Every known broker.
+    pub fn brokers(&self) -> impl Iterator<Item = BrokerAddress> + '_ {
+        self.brokers.iter().map(|(id, addr)| BrokerAddress {
+            node_id: *id,
+            addr: addr.clone(),
+        })
+    }
+
+    /// The cluster id, once known.
+    pub fn cluster_id(&self) -> Option<&str> {
+        self.cluster_id.as_deref()
+    }
+}
+
+/// Checks a topic name the way Kafka does: 1 to 249 characters of
+/// `[a-zA-Z0-9._-]`, and not `.` or `..`.
+pub fn validate_topic_name(topic: &str) -> Result<(), &'static str> {
+    if topic.is_empty() {
+        return Err("topic name is empty");
+    }
+    if topic == "." || topic == ".." {
+        return Err("topic name cannot be \".\" or \"..\"");
+    }
+    if topic.len() > 249 {
+        return Err("topic name is longer than 249 characters");
+    }
+    if !topic.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-') {
+        return Err("topic name may only contain ASCII letters, digits, '.', '_' and '-'");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kafka_wire::messages::metadata::{MetadataBroker, MetadataPartition, MetadataTopic};
+
+    fn partition(index: i32, leader: i32) -> MetadataPartition {
+        MetadataPartition {
+            error_code: ErrorCode::NONE,
+            partition_index: index,
+            leader_id: leader,
+            leader_epoch: 0,
+            replica_nodes: vec![leader],
+            isr_nodes: vec![leader],
+            offline_replicas: vec![],
+        }
+    }
+
+    fn topic(name: &str, code: ErrorCode, partitions: Vec<MetadataPartition>) -> MetadataTopic {
+        MetadataTopic {
+            error_code: code,
+            name: Some(name.to_string()),
+            topic_id: [0; 16],
+            is_internal: false,
+            partitions,
+            topic_authorized_operations: i32::MIN,
+        }
+    }
+
+    #[test]
+    fn update_tracks_leaders_and_errors() {
+        let mut m = ClusterMetadata::default();
+        let response = MetadataResponse {
+            throttle_time_ms: 0,
+            brokers: vec![MetadataBroker {
+                node_id: 1,
+                host: "127.0.0.1".into(),
+                port: 9092,
+                rack: None,
+            }],
+            cluster_id: Some("c".into()),
+            controller_id: 1,
+            topics: vec![
+                topic("a", ErrorCode::NONE, vec![partition(1, -1), partition(0, 1)]),
+                topic("missing", ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, vec![]),
+                topic("denied", ErrorCode::TOPIC_AUTHORIZATION_FAILED, vec![]),
+            ],
+            cluster_authorized_operations: i32::MIN,
+        };
+        m.update(&response);
+        assert_eq!(m.broker(1), Some("127.0.0.1:9092"));
+        assert_eq!(m.leader("a", 0), Some(1));
+        assert_eq!(m.leader("a", 1), None);
+        assert_eq!(m.leader("a", 2), None);
+        let Some(TopicState::Known(info)) = m.topic("a") else {
+            panic!("known")
+        };
+        assert_eq!((info.partition_count, &info.available[..]), (2, &[0][..]));
+        assert!(matches!(m.topic("missing"), Some(TopicState::Missing(_))));
+        assert!(matches!(m.topic("denied"), Some(TopicState::Failed(_))));
+    }
+
+    #[test]
+    fn topic_names_are_checked_like_kafka() {
+        assert!(validate_topic_name("orders.v1_x-2").is_ok());
+        for bad in ["", ".", "..", "a b", "ü", &"x".repeat(250)] {
+            assert!(validate_topic_name(bad).is_err(), "{bad:?}");
+        }
+        assert!(validate_topic_name(&"x".repeat(249)).is_ok());
+    }
+}

@@ -1,0 +1,137 @@
+//! The async facade: aiokafka's `AIOKafkaProducer` semantics over the actors.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), actix_kafka::ProducerError> {
+//! use actix_kafka::{Producer, ProducerConfig, ProducerRecord};
+//! let producer = Producer::start(ProducerConfig::new("127.0.0.1:9092")).await?;
+//! // First await: the record is enqueued. Second await: it is delivered.
+//! let delivery = producer.send(ProducerRecord::new("events", "hello")).await?;
+//! let metadata = delivery.await?;
+//! println!("written at offset {}", metadata.offset);
+//! producer.stop().await;
+//! # Ok(()) }
+//! ```
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use tokio::sync::oneshot;
+
+use crate::actors::metadata::{AwaitCluster, MetadataActor, ShutdownMetadata};
+use crate::actors::producer::{Enqueue, EnqueueAll, Flush, PartitionsFor, ProducerActor, Stop, Subscribe};
+use crate::actors::DeliveryEvent;
+use crate::config::ProducerConfig;
+use crate::error::ProducerError;
+use crate::record::{ProducerRecord, RecordMetadata};
+
+/// A running producer. Cloning it is cheap; all clones feed the same actors.
+#[derive(Clone)]
+pub struct Producer {
+    addr: Addr<ProducerActor>,
+}
+
+/// The second stage of a send: resolves with the record's metadata once the
+/// broker acknowledged it, or with the error that ended its retries.
+/// Dropping it does not cancel the send.
+#[derive(Debug)]
+pub struct DeliveryFuture {
+    receiver: oneshot::Receiver<Result<RecordMetadata, ProducerError>>,
+}
+
+impl Future for DeliveryFuture {
+    type Output = Result<RecordMetadata, ProducerError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.receiver)
+            .poll(cx)
+            .map(|result| result.unwrap_or(Err(ProducerError::Closed)))
+    }
+}
+
+impl Producer {
+    /// Validates `config`, starts the actors in the current actix system, and
+    /// waits until the cluster answers a metadata request (up to
+    /// `max_block_ms`).
+    pub async fn start(config: ProducerConfig) -> Result<Producer, ProducerError> {
+        config.validate()?;
+        let config = Arc::new(config);
+        let deadline = Instant::now() + Duration::from_millis(config.max_block_ms);
+        let metadata = MetadataActor::new(config.clone()).start();
+        let (reply, answer) = oneshot::channel();
+        metadata.do_send(AwaitCluster { deadline, reply });
+        if let Err(e) = answer.await.unwrap_or(Err(ProducerError::Closed)) {
+            metadata.do_send(ShutdownMetadata);
+            return Err(e);
+        }
+        let addr = ProducerActor::new(config, metadata).start();
+        Ok(Producer { addr })
+    }
+
+    /// The actor address, for actor-level messages (`Produce`, `ProduceAll`,
+    /// `Subscribe`, ...).
+    pub fn addr(&self) -> &Addr<ProducerActor> {
+        &self.addr
+    }
+
+    /// Enqueues `record`. The returned future is the delivery. If this
+    /// await fails, times out or is dropped, the record is never sent.
+    pub async fn send(&self, record: ProducerRecord) -> Result<DeliveryFuture, ProducerError> {
+        let (reply, enqueued) = oneshot::channel();
+        self.addr.try_send(Enqueue { record, reply }).map_err(|_| ProducerError::Closed)?;
+        let receiver = enqueued.await.map_err(|_| ProducerError::Closed)??;
+        Ok(DeliveryFuture { receiver })
+    }
+
+    /// Enqueues many records with one mailbox message. Each element is that
+    /// record's delivery future, or why it was not enqueued.
+    pub async fn send_all(&self, records: Vec<ProducerRecord>) -> Vec<Result<DeliveryFuture, ProducerError>> {
+        let mut messages = Vec::with_capacity(records.len());
+        let mut answers = Vec::with_capacity(records.len());
+        for record in records {
+            let (reply, enqueued) = oneshot::channel();
+            messages.push(Enqueue { record, reply });
+            answers.push(enqueued);
+        }
+        if self.addr.try_send(EnqueueAll(messages)).is_err() {
+            return answers.iter().map(|_| Err(ProducerError::Closed)).collect();
+        }
+        let mut out = Vec::with_capacity(answers.len());
+        for answer in answers {
+            out.push(match answer.await {
+                Ok(Ok(receiver)) => Ok(DeliveryFuture { receiver }),
+                Ok(Err(e)) => Err(e),
+                Err(_) => Err(ProducerError::Closed),
+            });
+        }
+        out
+    }
+
+    /// Sends `record` and waits for its delivery.
+    pub async fn send_and_wait(&self, record: ProducerRecord) -> Result<RecordMetadata, ProducerError> {
+        self.send(record).await?.await
+    }
+
+    /// Sends everything buffered now and waits until it is delivered or failed.
+    pub async fn flush(&self) {
+        let _ = self.addr.send(Flush).await;
+    }
+
+    /// The partitions of `topic`, waiting for metadata up to `max_block_ms`.
+    pub async fn partitions_for(&self, topic: &str) -> Result<Vec<i32>, ProducerError> {
+        self.addr.send(PartitionsFor(topic.to_string())).await.map_err(|_| ProducerError::Closed)?
+    }
+
+    /// Subscribes `recipient` to delivery events (one per batch).
+    pub fn subscribe(&self, recipient: Recipient<DeliveryEvent>) {
+        self.addr.do_send(Subscribe(recipient));
+    }
+
+    /// Refuses new records, flushes everything enqueued, and stops.
+    pub async fn stop(&self) {
+        let _ = self.addr.send(Stop).await;
+    }
+}
