@@ -32,6 +32,7 @@ use crate::record::{ProducerRecord, RecordMetadata};
 #[derive(Clone)]
 pub struct Producer {
     addr: Addr<ProducerActor>,
+    max_block: Duration,
 }
 
 /// The second stage of a send: resolves with the record's metadata once the
@@ -67,8 +68,9 @@ impl Producer {
             metadata.do_send(ShutdownMetadata);
             return Err(e);
         }
+        let max_block = config.max_block();
         let addr = ProducerActor::new(config, metadata).start();
-        Ok(Producer { addr })
+        Ok(Producer { addr, max_block })
     }
 
     /// The actor address, for actor-level messages (`Produce`, `ProduceAll`,
@@ -81,9 +83,26 @@ impl Producer {
     /// await fails, times out or is dropped, the record is never sent.
     pub async fn send(&self, record: ProducerRecord) -> Result<DeliveryFuture, ProducerError> {
         let (reply, enqueued) = oneshot::channel();
-        self.addr.try_send(Enqueue { record, reply }).map_err(|_| ProducerError::Closed)?;
+        self.post(Enqueue { record, reply }).await?;
         let receiver = enqueued.await.map_err(|_| ProducerError::Closed)??;
         Ok(DeliveryFuture { receiver })
+    }
+
+    /// Puts a message in the producer's mailbox, waiting up to `max_block_ms`
+    /// while it is full. A message not posted is never handled.
+    async fn post<M>(&self, message: M) -> Result<(), ProducerError>
+    where
+        M: Message<Result = ()> + Send + 'static,
+        ProducerActor: Handler<M>,
+    {
+        let started = Instant::now();
+        match tokio::time::timeout(self.max_block, self.addr.send(message)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(ProducerError::Closed),
+            Err(_) => Err(ProducerError::EnqueueTimeout {
+                waited_ms: started.elapsed().as_millis() as u64,
+            }),
+        }
     }
 
     /// Enqueues many records with one mailbox message. Each element is that
@@ -96,8 +115,8 @@ impl Producer {
             messages.push(Enqueue { record, reply });
             answers.push(enqueued);
         }
-        if self.addr.try_send(EnqueueAll(messages)).is_err() {
-            return answers.iter().map(|_| Err(ProducerError::Closed)).collect();
+        if let Err(e) = self.post(EnqueueAll(messages)).await {
+            return answers.iter().map(|_| Err(e.clone())).collect();
         }
         let mut out = Vec::with_capacity(answers.len());
         for answer in answers {

@@ -26,6 +26,9 @@ use crate::metadata::{validate_topic_name, TopicInfo};
 use crate::partitioner::{partition_for_key, FastRng, StickyPartitioner};
 use crate::record::{now_ms, ProducerRecord, RecordMetadata};
 
+/// Messages the producer's mailbox holds before `Addr::send` waits.
+pub const MAILBOX_CAPACITY: usize = 4096;
+
 /// The answer to the enqueue stage: a receiver for the delivery result.
 pub type EnqueueReply = oneshot::Sender<Result<oneshot::Receiver<Result<RecordMetadata, ProducerError>>, ProducerError>>;
 
@@ -380,9 +383,9 @@ impl Actor for ProducerActor {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         self.metadata.do_send(ListenForTopics(ctx.address().recipient()));
-        // Producing is many small messages; do not let a full mailbox turn
-        // `send` into a stall for callers.
-        ctx.set_mailbox_capacity(usize::MAX);
+        // Callers that `send` wait while this many messages are queued: the
+        // mailbox's share of backpressure (buffer_memory is the rest).
+        ctx.set_mailbox_capacity(MAILBOX_CAPACITY);
     }
 }
 
