@@ -16,7 +16,7 @@ use kafka_wire::ErrorCode;
 use tokio::sync::oneshot;
 
 use crate::config::ProducerConfig;
-use crate::connection::{BrokerConnectionActor, Call, ConnectionConfig};
+use crate::connection::{BrokerConnectionActor, Call, Close, ConnectionConfig};
 use crate::error::ProducerError;
 use crate::metadata::{ClusterMetadata, TopicInfo, TopicState};
 
@@ -393,8 +393,9 @@ impl Handler<ShutdownMetadata> for MetadataActor {
         for w in self.cluster_waiters.drain(..) {
             let _ = w.reply.send(Err(ProducerError::Closed));
         }
-        // Connections stop when their last address is dropped.
-        self.connections.clear();
+        for (_, conn) in self.connections.drain() {
+            conn.do_send(Close);
+        }
         ctx.stop();
     }
 }
