@@ -20,5 +20,5 @@ pub mod record;
 pub use actors::{DeliveryEvent, Produce, ProduceAll, ProducerActor};
 pub use config::ProducerConfig;
 pub use error::{ErrorClass, ProducerError};
-pub use producer::{DeliveryFuture, Producer};
+pub use producer::{BatchBuilder, BatchRecordInfo, DeliveryFuture, Producer};
 pub use record::{Header, ProducerRecord, RecordMetadata, TimestampType};

@@ -71,12 +71,20 @@ impl ClusterMetadata {
                 let partition_count = topic.partitions.len() as i32;
                 let mut leaders = vec![-1; topic.partitions.len()];
                 for p in &topic.partitions {
-                    if let Some(slot) = usize::try_from(p.partition_index).ok().and_then(|i| leaders.get_mut(i)) {
-                        *slot = if p.error_code.is_ok() || p.leader_id >= 0 { p.leader_id } else { -1 };
+                    if let Some(slot) = usize::try_from(p.partition_index)
+                        .ok()
+                        .and_then(|i| leaders.get_mut(i))
+                    {
+                        *slot = if p.error_code.is_ok() || p.leader_id >= 0 {
+                            p.leader_id
+                        } else {
+                            -1
+                        };
                     }
                 }
-                let available: Vec<i32> =
-                    (0..partition_count).filter(|p| leaders[*p as usize] >= 0).collect();
+                let available: Vec<i32> = (0..partition_count)
+                    .filter(|p| leaders[*p as usize] >= 0)
+                    .collect();
                 TopicState::Known(TopicInfo {
                     name: name.clone(),
                     partition_count,
@@ -139,7 +147,10 @@ pub fn validate_topic_name(topic: &str) -> Result<(), &'static str> {
     if topic.len() > 249 {
         return Err("topic name is longer than 249 characters");
     }
-    if !topic.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-') {
+    if !topic
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
+    {
         return Err("topic name may only contain ASCII letters, digits, '.', '_' and '-'");
     }
     Ok(())

@@ -22,17 +22,95 @@ use actix::prelude::*;
 use tokio::sync::oneshot;
 
 use crate::actors::metadata::{AwaitCluster, MetadataActor, ShutdownMetadata};
-use crate::actors::producer::{Enqueue, EnqueueAll, Flush, PartitionsFor, ProducerActor, Stop, Subscribe};
+use crate::actors::producer::{
+    Enqueue, EnqueueAll, EnqueueBatch, Flush, PartitionsFor, ProducerActor, Stop, Subscribe,
+};
 use crate::actors::DeliveryEvent;
 use crate::config::ProducerConfig;
 use crate::error::ProducerError;
-use crate::record::{ProducerRecord, RecordMetadata};
+use crate::record::{now_ms, Header, ProducerRecord, RecordMetadata};
+use kafka_wire::compression::Compression;
+use kafka_wire::record::{RecordBatchBuilder, RecordHeader};
 
 /// A running producer. Cloning it is cheap; all clones feed the same actors.
 #[derive(Clone)]
 pub struct Producer {
     addr: Addr<ProducerActor>,
     max_block: Duration,
+    compression: Compression,
+    max_batch_size: usize,
+    max_request_size: usize,
+}
+
+/// A batch built by the caller: [`Producer::create_batch`], then
+/// [`append`](BatchBuilder::append) records, then [`Producer::send_batch`].
+#[derive(Debug)]
+pub struct BatchBuilder {
+    builder: RecordBatchBuilder,
+    max_request_size: usize,
+    closed: bool,
+}
+
+/// Where an appended record sits in its batch (aiokafka's `append` result).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchRecordInfo {
+    /// Position in the batch; the record's offset is the batch's base offset
+    /// plus this.
+    pub offset_delta: i32,
+    /// The record's timestamp.
+    pub timestamp: i64,
+    /// The record's encoded size in bytes.
+    pub size: usize,
+}
+
+impl BatchBuilder {
+    /// Appends a record, or returns `None` when the batch is full or closed.
+    /// The first record is always accepted, unless it alone exceeds
+    /// `max_request_size`.
+    pub fn append(
+        &mut self,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        timestamp: Option<i64>,
+        headers: &[Header],
+    ) -> Option<BatchRecordInfo> {
+        if self.closed {
+            return None;
+        }
+        let timestamp = timestamp.unwrap_or_else(now_ms);
+        let headers: Vec<RecordHeader<'_>> = headers
+            .iter()
+            .map(|h| RecordHeader {
+                key: &h.key,
+                value: h.value.as_deref(),
+            })
+            .collect();
+        let size = self.builder.record_size(timestamp, key, value, &headers);
+        if self.builder.size() + size > self.max_request_size {
+            return None;
+        }
+        let info = self.builder.append(timestamp, key, value, &headers).ok()??;
+        Some(BatchRecordInfo {
+            offset_delta: info.offset_delta,
+            timestamp,
+            size: info.encoded_size,
+        })
+    }
+
+    /// Refuses further appends.
+    pub fn close(&mut self) {
+        self.closed = true;
+    }
+
+    /// Number of records appended.
+    pub fn record_count(&self) -> usize {
+        self.builder.record_count() as usize
+    }
+
+    /// Encoded size so far, before compression.
+    pub fn size(&self) -> usize {
+        self.builder.size()
+    }
 }
 
 /// The second stage of a send: resolves with the record's metadata once the
@@ -68,9 +146,14 @@ impl Producer {
             metadata.do_send(ShutdownMetadata);
             return Err(e);
         }
-        let max_block = config.max_block();
-        let addr = ProducerActor::new(config, metadata).start();
-        Ok(Producer { addr, max_block })
+        let producer = Producer {
+            addr: ProducerActor::new(config.clone(), metadata).start(),
+            max_block: config.max_block(),
+            compression: config.compression_type,
+            max_batch_size: config.max_batch_size,
+            max_request_size: config.max_request_size,
+        };
+        Ok(producer)
     }
 
     /// The actor address, for actor-level messages (`Produce`, `ProduceAll`,
@@ -129,6 +212,36 @@ impl Producer {
         out
     }
 
+    /// An empty batch with this producer's compression and `max_batch_size`.
+    pub fn create_batch(&self) -> BatchBuilder {
+        BatchBuilder {
+            builder: RecordBatchBuilder::new(self.compression, self.max_batch_size),
+            max_request_size: self.max_request_size,
+            closed: false,
+        }
+    }
+
+    /// Enqueues a batch for `topic`/`partition` (two stages, like
+    /// [`send`](Self::send)); the delivery result is the metadata of the
+    /// batch's first record.
+    pub async fn send_batch(
+        &self,
+        batch: BatchBuilder,
+        topic: &str,
+        partition: i32,
+    ) -> Result<DeliveryFuture, ProducerError> {
+        let (reply, enqueued) = oneshot::channel();
+        self.post(EnqueueBatch {
+            builder: batch.builder,
+            topic: topic.to_string(),
+            partition,
+            reply,
+        })
+        .await?;
+        let receiver = enqueued.await.map_err(|_| ProducerError::Closed)??;
+        Ok(DeliveryFuture { receiver })
+    }
+
     /// Sends `record` and waits for its delivery.
     pub async fn send_and_wait(&self, record: ProducerRecord) -> Result<RecordMetadata, ProducerError> {
         self.send(record).await?.await
@@ -141,7 +254,10 @@ impl Producer {
 
     /// The partitions of `topic`, waiting for metadata up to `max_block_ms`.
     pub async fn partitions_for(&self, topic: &str) -> Result<Vec<i32>, ProducerError> {
-        self.addr.send(PartitionsFor(topic.to_string())).await.map_err(|_| ProducerError::Closed)?
+        self.addr
+            .send(PartitionsFor(topic.to_string()))
+            .await
+            .map_err(|_| ProducerError::Closed)?
     }
 
     /// Subscribes `recipient` to delivery events (one per batch).

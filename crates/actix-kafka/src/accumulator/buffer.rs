@@ -58,7 +58,11 @@ impl<W> BufferPool<W> {
 
     /// Queues a waiter for `size` bytes until `deadline`.
     pub fn wait(&mut self, size: usize, deadline: Instant, waiter: W) {
-        self.waiters.push_back(Waiter { size, deadline, waiter });
+        self.waiters.push_back(Waiter {
+            size,
+            deadline,
+            waiter,
+        });
     }
 
     /// Returns `size` bytes and hands space to the waiters that now fit, in

@@ -8,7 +8,9 @@ mod buffer;
 mod queue;
 
 pub use buffer::BufferPool;
-pub use queue::{AfterResponse, Completion, NewRecord, Outgoing, PartitionQueue, Poll, QueueConfig, SendOutcome};
+pub use queue::{
+    AfterResponse, Completion, NewRecord, Outgoing, PartitionQueue, Poll, QueueConfig, SendOutcome,
+};
 
 #[cfg(test)]
 mod tests;

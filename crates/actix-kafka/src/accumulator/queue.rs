@@ -91,11 +91,15 @@ impl<T> Batch<T> {
         let Some(builder) = &mut self.builder else {
             return Ok(false);
         };
-        Ok(builder.append(record.timestamp, record.key, record.value, record.headers)?.is_some())
+        Ok(builder
+            .append(record.timestamp, record.key, record.value, record.headers)?
+            .is_some())
     }
 
     fn is_full(&self, config: &QueueConfig) -> bool {
-        self.builder.as_ref().is_none_or(|b| b.size() >= config.max_batch_size)
+        self.builder
+            .as_ref()
+            .is_none_or(|b| b.size() >= config.max_batch_size)
     }
 
     /// The encoded batch, closing the builder with `stamp` on first use.
@@ -285,6 +289,22 @@ impl<T> PartitionQueue<T> {
         Ok(())
     }
 
+    /// Queues a batch the caller built (`create_batch`/`send_batch`) behind
+    /// everything appended so far. Its one token receives the metadata of its
+    /// first record.
+    pub fn push_batch(&mut self, now: Instant, builder: RecordBatchBuilder, token: T, reserved: usize) {
+        self.seal_open();
+        let mut batch = Batch::new(self.next_id, now, &self.config);
+        self.next_id += 1;
+        batch.records.push(Pending {
+            token,
+            timestamp: builder.base_timestamp(),
+        });
+        batch.builder = Some(builder);
+        batch.reserved = reserved;
+        self.sealed.push_back(batch);
+    }
+
     fn seal_open(&mut self) {
         if let Some(open) = self.open.take() {
             if !open.records.is_empty() {
@@ -315,7 +335,12 @@ impl<T> PartitionQueue<T> {
             }
             self.seal_open();
         }
-        if self.sealed.front().and_then(|b| b.retry_at).is_some_and(|at| now < at) {
+        if self
+            .sealed
+            .front()
+            .and_then(|b| b.retry_at)
+            .is_some_and(|at| now < at)
+        {
             return Poll::Idle;
         }
         let Some(mut batch) = self.sealed.pop_front() else {
@@ -336,7 +361,9 @@ impl<T> PartitionQueue<T> {
             Err(e) => {
                 // Nothing was sent; fail the batch rather than block the
                 // partition behind it.
-                let error = ProducerError::Encode { reason: e.to_string() };
+                let error = ProducerError::Encode {
+                    reason: e.to_string(),
+                };
                 let released = batch.reserved;
                 let completions = fail_records(batch.records, &error);
                 self.after_completion();
@@ -376,7 +403,11 @@ impl<T> PartitionQueue<T> {
                         let metadata = RecordMetadata {
                             topic: self.topic.clone(),
                             partition: self.partition,
-                            offset: if base_offset >= 0 { base_offset + i as i64 } else { -1 },
+                            offset: if base_offset >= 0 {
+                                base_offset + i as i64
+                            } else {
+                                -1
+                            },
                             timestamp,
                             timestamp_type,
                             log_start_offset,
@@ -446,7 +477,10 @@ impl<T> PartitionQueue<T> {
         }
         for batch in expired {
             let waited_ms = now.saturating_duration_since(batch.created).as_millis() as u64;
-            let error = batch.last_error.clone().unwrap_or(ProducerError::BatchExpired { waited_ms });
+            let error = batch
+                .last_error
+                .clone()
+                .unwrap_or(ProducerError::BatchExpired { waited_ms });
             released += batch.reserved;
             completions.extend(fail_records(batch.records, &error));
         }
@@ -490,16 +524,19 @@ impl<T> PartitionQueue<T> {
 }
 
 fn fail_records<T>(records: Vec<Pending<T>>, error: &ProducerError) -> Vec<Completion<T>> {
-    records.into_iter().map(|p| (p.token, Err(error.clone()))).collect()
+    records
+        .into_iter()
+        .map(|p| (p.token, Err(error.clone())))
+        .collect()
 }
 
 /// Whether an error means the leader may have moved.
 fn needs_metadata_refresh(error: &ProducerError) -> bool {
     match error {
         ProducerError::Broker { code, .. } => code.is_invalid_metadata(),
-        ProducerError::Disconnected { .. } | ProducerError::Connection { .. } | ProducerError::RequestTimedOut { .. } => {
-            true
-        }
+        ProducerError::Disconnected { .. }
+        | ProducerError::Connection { .. }
+        | ProducerError::RequestTimedOut { .. } => true,
         _ => false,
     }
 }

@@ -83,7 +83,11 @@ fn linger_zero_sends_at_once_and_the_next_batch_waits_for_the_first() {
     let done = completed(q.on_response(t0, first.batch_id, ok(40)));
     assert_eq!(done.len(), 1);
     let second = send(&mut q, t0).expect("next batch goes when the previous completes");
-    assert_eq!(values(&second), ["value-2", "value-3"], "records that arrived meanwhile share a batch");
+    assert_eq!(
+        values(&second),
+        ["value-2", "value-3"],
+        "records that arrived meanwhile share a batch"
+    );
     let done = completed(q.on_response(t0, second.batch_id, ok(41)));
     let offsets: Vec<i64> = done.iter().map(|(_, r)| r.as_ref().unwrap().offset).collect();
     assert_eq!(offsets, [41, 42]);
@@ -128,8 +132,17 @@ fn retriable_error_retries_the_same_bytes_after_backoff_before_later_batches() {
     for token in 2..6 {
         append(&mut q, t0, token);
     }
-    let after = q.on_response(t0, first.batch_id, broker_error(ErrorCode::NOT_LEADER_OR_FOLLOWER));
-    assert!(matches!(after, AfterResponse::Retrying { refresh_metadata: true }));
+    let after = q.on_response(
+        t0,
+        first.batch_id,
+        broker_error(ErrorCode::NOT_LEADER_OR_FOLLOWER),
+    );
+    assert!(matches!(
+        after,
+        AfterResponse::Retrying {
+            refresh_metadata: true
+        }
+    ));
     assert!(send(&mut q, t0 + Duration::from_millis(99)).is_none(), "backoff");
     let retry = send(&mut q, t0 + Duration::from_millis(100)).unwrap();
     assert_eq!(retry.records, first.records, "the same encoded batch");
@@ -155,9 +168,13 @@ fn retries_stop_at_the_delivery_timeout_with_the_last_error() {
         now += Duration::from_millis(150);
         match q.on_response(now, out.batch_id, broker_error(ErrorCode::NOT_ENOUGH_REPLICAS)) {
             AfterResponse::Retrying { .. } => {}
-            AfterResponse::Completed { completions, error, .. } => {
+            AfterResponse::Completed {
+                completions, error, ..
+            } => {
                 let error = error.unwrap();
-                assert!(matches!(error, ProducerError::Broker { code, .. } if code == ErrorCode::NOT_ENOUGH_REPLICAS));
+                assert!(
+                    matches!(error, ProducerError::Broker { code, .. } if code == ErrorCode::NOT_ENOUGH_REPLICAS)
+                );
                 assert!(completions[0].1.is_err());
                 break;
             }
@@ -165,7 +182,10 @@ fn retries_stop_at_the_delivery_timeout_with_the_last_error() {
         }
     }
     assert!(now - t0 <= Duration::from_millis(1_150));
-    assert!(attempts >= 4, "retried within request_timeout ({attempts} attempts)");
+    assert!(
+        attempts >= 4,
+        "retried within request_timeout ({attempts} attempts)"
+    );
 }
 
 #[test]
@@ -175,7 +195,9 @@ fn non_retriable_error_fails_the_whole_batch_at_once() {
     append(&mut q, t0, 1);
     let out = send(&mut q, t0).unwrap();
     let done = completed(q.on_response(t0, out.batch_id, broker_error(ErrorCode::INVALID_RECORD)));
-    assert!(matches!(done[0].1, Err(ProducerError::Broker { code, .. }) if code == ErrorCode::INVALID_RECORD));
+    assert!(
+        matches!(done[0].1, Err(ProducerError::Broker { code, .. }) if code == ErrorCode::INVALID_RECORD)
+    );
     assert!(q.is_empty());
 }
 
@@ -219,7 +241,12 @@ fn log_append_time_replaces_the_record_timestamp() {
     let done = completed(q.on_response(t0, out.batch_id, outcome));
     let meta = done[0].1.as_ref().unwrap();
     assert_eq!(
-        (meta.offset, meta.timestamp, meta.timestamp_type, meta.log_start_offset),
+        (
+            meta.offset,
+            meta.timestamp,
+            meta.timestamp_type,
+            meta.log_start_offset
+        ),
         (5, 99_999, crate::record::TimestampType::LogAppendTime, 2)
     );
 }
@@ -230,9 +257,15 @@ fn stale_responses_are_ignored() {
     let mut q = queue(0, 16 * 1024);
     append(&mut q, t0, 1);
     let out = send(&mut q, t0).unwrap();
-    assert!(matches!(q.on_response(t0, out.batch_id + 1, ok(0)), AfterResponse::Unknown));
+    assert!(matches!(
+        q.on_response(t0, out.batch_id + 1, ok(0)),
+        AfterResponse::Unknown
+    ));
     completed(q.on_response(t0, out.batch_id, ok(0)));
-    assert!(matches!(q.on_response(t0, out.batch_id, ok(0)), AfterResponse::Unknown));
+    assert!(matches!(
+        q.on_response(t0, out.batch_id, ok(0)),
+        AfterResponse::Unknown
+    ));
 }
 
 #[test]
@@ -256,8 +289,16 @@ fn stamp_is_taken_once_when_first_sent() {
         panic!("sends")
     };
     assert_eq!(read_batches(&out.records, 1 << 20).unwrap()[0].base_sequence, 40);
-    q.on_response(t0, out.batch_id, SendOutcome::Failed(ProducerError::RequestTimedOut { broker: 1, timeout_ms: 1 }));
-    let Poll::Send(retry) = q.poll_send(t0 + Duration::from_millis(100), |_| panic!("not stamped again")) else {
+    q.on_response(
+        t0,
+        out.batch_id,
+        SendOutcome::Failed(ProducerError::RequestTimedOut {
+            broker: 1,
+            timeout_ms: 1,
+        }),
+    );
+    let Poll::Send(retry) = q.poll_send(t0 + Duration::from_millis(100), |_| panic!("not stamped again"))
+    else {
         panic!("retries")
     };
     assert_eq!(retry.records, out.records);

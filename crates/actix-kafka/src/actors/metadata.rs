@@ -282,8 +282,9 @@ impl MetadataActor {
 
     fn expire_waiters(&mut self) {
         let now = Instant::now();
-        let (expired, kept): (Vec<_>, Vec<_>) =
-            std::mem::take(&mut self.cluster_waiters).into_iter().partition(|w| now >= w.deadline);
+        let (expired, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.cluster_waiters)
+            .into_iter()
+            .partition(|w| now >= w.deadline);
         self.cluster_waiters = kept;
         for w in expired {
             let _ = w.reply.send(Err(ProducerError::Connection {
@@ -291,8 +292,9 @@ impl MetadataActor {
                 reason: self.last_error.clone().unwrap_or_else(|| "no answer".to_string()),
             }));
         }
-        let (expired, kept): (Vec<_>, Vec<_>) =
-            std::mem::take(&mut self.topic_waiters).into_iter().partition(|w| now >= w.deadline);
+        let (expired, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.topic_waiters)
+            .into_iter()
+            .partition(|w| now >= w.deadline);
         self.topic_waiters = kept;
         for w in expired {
             let waited_ms = now.saturating_duration_since(w.started).as_millis() as u64;

@@ -19,5 +19,6 @@ pub mod producer;
 pub use metadata::MetadataActor;
 pub use partition::PartitionAccumulatorActor;
 pub use producer::{
-    DeliveryEvent, Enqueue, EnqueueAll, Flush, PartitionsFor, Produce, ProduceAll, ProducerActor, Stop, Subscribe,
+    DeliveryEvent, Enqueue, EnqueueAll, Flush, PartitionsFor, Produce, ProduceAll, ProducerActor, Stop,
+    Subscribe,
 };

@@ -33,6 +33,18 @@ pub struct Append {
     pub delivery: DeliverySender,
 }
 
+/// Queues a batch the user built with `create_batch`.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct AppendBatch {
+    /// The records, encoded.
+    pub builder: kafka_wire::record::RecordBatchBuilder,
+    /// Buffer bytes reserved for it.
+    pub reserved: usize,
+    /// Receives the metadata of the batch's first record.
+    pub delivery: DeliverySender,
+}
+
 /// Sends everything queued now and answers when every record appended before
 /// this message has completed.
 #[derive(Message)]
@@ -117,7 +129,9 @@ impl PartitionAccumulatorActor {
                 Poll::Idle => {}
                 Poll::Send(outgoing) => self.send(outgoing, leader, ctx),
                 Poll::Failed {
-                    completions, released, ..
+                    completions,
+                    released,
+                    ..
                 } => {
                     self.deliver(completions, released, -1);
                     return self.drive(ctx);
@@ -255,8 +269,9 @@ impl PartitionAccumulatorActor {
             released,
         });
         let completed = self.completed;
-        let (done, waiting): (Vec<_>, Vec<_>) =
-            std::mem::take(&mut self.flush_waiters).into_iter().partition(|(mark, _)| *mark <= completed);
+        let (done, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.flush_waiters)
+            .into_iter()
+            .partition(|(mark, _)| *mark <= completed);
         self.flush_waiters = waiting;
         for (_, waiter) in done {
             let _ = waiter.send(());
@@ -272,7 +287,10 @@ pub(crate) fn connection_error(node_id: i32, e: ConnectionError) -> ProducerErro
             broker: node_id,
             timeout_ms,
         },
-        ConnectionError::Disconnected { reason, .. } => ProducerError::Disconnected { broker: node_id, reason },
+        ConnectionError::Disconnected { reason, .. } => ProducerError::Disconnected {
+            broker: node_id,
+            reason,
+        },
         ConnectionError::Closed => ProducerError::Disconnected {
             broker: node_id,
             reason: "connection closed".to_string(),
@@ -311,6 +329,17 @@ impl Handler<Append> for PartitionAccumulatorActor {
         if let Err((delivery, error)) = self.queue.append(Instant::now(), new, msg.delivery, msg.reserved) {
             self.deliver(vec![(delivery, Err(error))], msg.reserved, -1);
         }
+        self.drive(ctx);
+    }
+}
+
+impl Handler<AppendBatch> for PartitionAccumulatorActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: AppendBatch, ctx: &mut Context<Self>) {
+        self.appended += 1;
+        self.queue
+            .push_batch(Instant::now(), msg.builder, msg.delivery, msg.reserved);
         self.drive(ctx);
     }
 }

@@ -18,19 +18,23 @@ use futures_util::future::join_all;
 use tokio::sync::oneshot;
 
 use super::metadata::{GetTopic, ListenForTopics, MetadataActor, ShutdownMetadata, TopicsUpdated};
-use super::partition::{Append, BatchCompleted, DeliverySender, FlushPartition, PartitionAccumulatorActor};
+use super::partition::{
+    Append, AppendBatch, BatchCompleted, DeliverySender, FlushPartition, PartitionAccumulatorActor,
+};
 use crate::accumulator::{BufferPool, PartitionQueue, QueueConfig};
 use crate::config::ProducerConfig;
 use crate::error::ProducerError;
 use crate::metadata::{validate_topic_name, TopicInfo};
 use crate::partitioner::{partition_for_key, FastRng, StickyPartitioner};
 use crate::record::{now_ms, ProducerRecord, RecordMetadata};
+use kafka_wire::record::RecordBatchBuilder;
 
 /// Messages the producer's mailbox holds before `Addr::send` waits.
 pub const MAILBOX_CAPACITY: usize = 4096;
 
 /// The answer to the enqueue stage: a receiver for the delivery result.
-pub type EnqueueReply = oneshot::Sender<Result<oneshot::Receiver<Result<RecordMetadata, ProducerError>>, ProducerError>>;
+pub type EnqueueReply =
+    oneshot::Sender<Result<oneshot::Receiver<Result<RecordMetadata, ProducerError>>, ProducerError>>;
 
 /// Enqueues a record; `reply` receives the delivery receiver once the record
 /// is in its partition's queue, or the reason it never will be.
@@ -100,9 +104,34 @@ pub struct DeliveryEvent {
 #[rtype(result = "()")]
 pub struct Subscribe(pub Recipient<DeliveryEvent>);
 
-/// A record past validation, waiting for its topic or for buffer space.
+/// Enqueues a batch built with `create_batch` for an explicit partition; the
+/// delivery result is the metadata of the batch's first record.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct EnqueueBatch {
+    /// The records, encoded.
+    pub builder: RecordBatchBuilder,
+    /// Destination topic.
+    pub topic: String,
+    /// Destination partition.
+    pub partition: i32,
+    /// Where the enqueue result goes.
+    pub reply: EnqueueReply,
+}
+
+/// What waits in the enqueue stage.
+enum Payload {
+    Record(ProducerRecord),
+    Batch {
+        builder: RecordBatchBuilder,
+        partition: i32,
+    },
+}
+
+/// A record or batch past validation, waiting for its topic or for buffer space.
 struct Waiting {
-    record: ProducerRecord,
+    topic: Arc<str>,
+    payload: Payload,
     size: usize,
     deadline: Instant,
     started: Instant,
@@ -174,29 +203,70 @@ impl ProducerActor {
     }
 
     fn enqueue(&mut self, msg: Enqueue, ctx: &mut Context<Self>) {
-        let size = match self.validate(&msg.record) {
-            Ok(size) => size,
+        match self.validate(&msg.record) {
+            Ok(size) => {
+                let topic = Arc::from(msg.record.topic.as_str());
+                self.admit(topic, Payload::Record(msg.record), size, msg.reply, ctx);
+            }
             Err(e) => {
                 let _ = msg.reply.send(Err(e));
-                return;
             }
+        }
+    }
+
+    fn enqueue_batch(&mut self, msg: EnqueueBatch, ctx: &mut Context<Self>) {
+        let checked = if self.state != State::Running {
+            Err(ProducerError::Closed)
+        } else if msg.builder.is_empty() {
+            Err(ProducerError::Encode {
+                reason: "a batch needs at least one record".to_string(),
+            })
+        } else {
+            validate_topic_name(&msg.topic).map_err(|reason| ProducerError::InvalidTopic {
+                topic: msg.topic.clone(),
+                reason: reason.to_string(),
+            })
         };
+        if let Err(e) = checked {
+            let _ = msg.reply.send(Err(e));
+            return;
+        }
+        let size = msg.builder.size();
+        let payload = Payload::Batch {
+            builder: msg.builder,
+            partition: msg.partition,
+        };
+        self.admit(Arc::from(msg.topic.as_str()), payload, size, msg.reply, ctx);
+    }
+
+    /// Routes now if the topic is known, else waits for its metadata behind
+    /// earlier records of the same topic.
+    fn admit(
+        &mut self,
+        topic: Arc<str>,
+        payload: Payload,
+        size: usize,
+        reply: EnqueueReply,
+        ctx: &mut Context<Self>,
+    ) {
         let now = Instant::now();
         let waiting = Waiting {
-            record: msg.record,
+            topic: topic.clone(),
+            payload,
             size,
             deadline: now + self.max_block(),
             started: now,
-            reply: msg.reply,
+            reply,
         };
-        let topic: Arc<str> = Arc::from(waiting.record.topic.as_str());
         if let Some(queue) = self.awaiting_topic.get_mut(&topic) {
-            // Behind earlier records of the same topic, to keep their order.
             queue.push_back(waiting);
         } else if let Some(info) = self.topics.get(&topic).cloned() {
             self.route(waiting, &info, ctx);
         } else {
-            self.awaiting_topic.entry(topic.clone()).or_default().push_back(waiting);
+            self.awaiting_topic
+                .entry(topic.clone())
+                .or_default()
+                .push_back(waiting);
             self.request_topic(topic, now + self.max_block(), ctx);
         }
     }
@@ -214,7 +284,12 @@ impl ProducerActor {
             .spawn(ctx);
     }
 
-    fn topic_resolved(&mut self, topic: Arc<str>, result: Result<TopicInfo, ProducerError>, ctx: &mut Context<Self>) {
+    fn topic_resolved(
+        &mut self,
+        topic: Arc<str>,
+        result: Result<TopicInfo, ProducerError>,
+        ctx: &mut Context<Self>,
+    ) {
         let waiting = self.awaiting_topic.remove(&topic).unwrap_or_default();
         match result {
             Ok(info) => {
@@ -233,11 +308,14 @@ impl ProducerActor {
 
     /// Picks the partition and reserves buffer space (or waits for it).
     fn route(&mut self, waiting: Waiting, info: &TopicInfo, ctx: &mut Context<Self>) {
-        let record = &waiting.record;
-        let partition = match (record.partition, &record.key) {
+        let (explicit, key) = match &waiting.payload {
+            Payload::Record(record) => (record.partition, record.key.as_deref()),
+            Payload::Batch { partition, .. } => (Some(*partition), None),
+        };
+        let partition = match (explicit, key) {
             (Some(p), _) if p < 0 || p >= info.partition_count => {
                 let _ = waiting.reply.send(Err(ProducerError::PartitionOutOfRange {
-                    topic: record.topic.clone(),
+                    topic: waiting.topic.to_string(),
                     partition: p,
                     partitions: info.partition_count,
                 }));
@@ -247,14 +325,20 @@ impl ProducerActor {
             (None, Some(key)) => partition_for_key(key, info.partition_count),
             (None, None) => {
                 let rng = &mut self.rng;
-                self.sticky
-                    .partition(&info.name, info.partition_count, &info.available, waiting.size, || rng.next_u32())
+                self.sticky.partition(
+                    &info.name,
+                    info.partition_count,
+                    &info.available,
+                    waiting.size,
+                    || rng.next_u32(),
+                )
             }
         };
         if self.pool.try_reserve(waiting.size) {
             self.hand_over(waiting, partition, ctx);
         } else {
-            self.pool.wait(waiting.size, waiting.deadline, (waiting, partition));
+            self.pool
+                .wait(waiting.size, waiting.deadline, (waiting, partition));
             self.arm_pool_timer(ctx);
         }
     }
@@ -268,30 +352,39 @@ impl ProducerActor {
             return;
         }
         let (delivery, receiver): (DeliverySender, _) = oneshot::channel();
-        let timestamp = waiting.record.timestamp.unwrap_or_else(now_ms);
-        let accumulator = self.accumulator(&waiting.record.topic, partition, ctx);
-        accumulator.do_send(Append {
-            record: waiting.record,
-            timestamp,
-            reserved: waiting.size,
-            delivery,
-        });
+        let accumulator = self.accumulator(&waiting.topic, partition, ctx);
+        match waiting.payload {
+            Payload::Record(record) => {
+                let timestamp = record.timestamp.unwrap_or_else(now_ms);
+                accumulator.do_send(Append {
+                    record,
+                    timestamp,
+                    reserved: waiting.size,
+                    delivery,
+                });
+            }
+            Payload::Batch { builder, .. } => accumulator.do_send(AppendBatch {
+                builder,
+                reserved: waiting.size,
+                delivery,
+            }),
+        }
         let _ = waiting.reply.send(Ok(receiver));
     }
 
-    fn accumulator(&mut self, topic: &str, partition: i32, ctx: &mut Context<Self>) -> Addr<PartitionAccumulatorActor> {
-        let topic: Arc<str> = self
-            .topics
-            .get_key_value(topic)
-            .map(|(k, _)| k.clone())
-            .unwrap_or_else(|| Arc::from(topic));
+    fn accumulator(
+        &mut self,
+        topic: &Arc<str>,
+        partition: i32,
+        ctx: &mut Context<Self>,
+    ) -> Addr<PartitionAccumulatorActor> {
         let key = (topic.clone(), partition);
         if let Some(addr) = self.partitions.get(&key) {
             return addr.clone();
         }
         let c = &self.config;
         let queue = PartitionQueue::new(
-            topic,
+            topic.clone(),
             partition,
             QueueConfig {
                 max_batch_size: c.max_batch_size,
@@ -397,6 +490,14 @@ impl Handler<Enqueue> for ProducerActor {
     }
 }
 
+impl Handler<EnqueueBatch> for ProducerActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: EnqueueBatch, ctx: &mut Context<Self>) {
+        self.enqueue_batch(msg, ctx);
+    }
+}
+
 impl Handler<EnqueueAll> for ProducerActor {
     type Result = ();
 
@@ -433,7 +534,9 @@ impl Handler<ProduceAll> for ProducerActor {
 
 /// Awaits both stages of one record.
 async fn deliver(
-    enqueued: oneshot::Receiver<Result<oneshot::Receiver<Result<RecordMetadata, ProducerError>>, ProducerError>>,
+    enqueued: oneshot::Receiver<
+        Result<oneshot::Receiver<Result<RecordMetadata, ProducerError>>, ProducerError>,
+    >,
 ) -> Result<RecordMetadata, ProducerError> {
     let delivery = enqueued.await.map_err(|_| ProducerError::Closed)??;
     delivery.await.map_err(|_| ProducerError::Closed)?
@@ -455,7 +558,8 @@ impl Handler<BatchCompleted> for ProducerActor {
             record_count: msg.record_count,
             error: msg.error,
         };
-        self.subscribers.retain(|s| s.try_send(event.clone()).is_ok() || s.connected());
+        self.subscribers
+            .retain(|s| s.try_send(event.clone()).is_ok() || s.connected());
     }
 }
 

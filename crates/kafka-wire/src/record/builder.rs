@@ -116,6 +116,11 @@ impl RecordBatchBuilder {
         self.record_count == 0
     }
 
+    /// Timestamp of the first record (0 while empty).
+    pub fn base_timestamp(&self) -> i64 {
+        self.base_timestamp
+    }
+
     /// The codec this batch will be compressed with.
     pub fn compression(&self) -> Compression {
         self.compression
