@@ -6,7 +6,10 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use kafka_wire::compression::Compression;
-use kafka_wire::record::{BatchError, ProducerStamp, RecordBatch, RecordBatchBuilder, RecordHeader};
+use kafka_wire::record::{
+    read_batches, BatchError, ProducerStamp, RecordBatch, RecordBatchBuilder, RecordHeader,
+};
+use kafka_wire::ErrorCode;
 
 use crate::error::ProducerError;
 use crate::record::{RecordMetadata, TimestampType};
@@ -423,6 +426,24 @@ impl<T> PartitionQueue<T> {
                     error: None,
                 }
             }
+            SendOutcome::Failed(error) if is_message_too_large(&error) && batch.records.len() > 1 => {
+                // The broker refused the batch as a whole; its records may
+                // still fit one by one. Split in two and send both halves
+                // before anything else, in order.
+                match split(batch, &self.config, now) {
+                    Ok((mut first, mut second)) => {
+                        first.id = self.next_id;
+                        second.id = self.next_id + 1;
+                        self.next_id += 2;
+                        self.sealed.push_front(second);
+                        self.sealed.push_front(first);
+                        AfterResponse::Retrying {
+                            refresh_metadata: false,
+                        }
+                    }
+                    Err(batch) => self.fail_batch(*batch, error),
+                }
+            }
             SendOutcome::Failed(error) => {
                 let retry_at = now + self.config.retry_backoff;
                 if error.is_retriable() && retry_at < batch.deadline(&self.config) {
@@ -436,17 +457,21 @@ impl<T> PartitionQueue<T> {
                     self.sealed.push_front(batch);
                     AfterResponse::Retrying { refresh_metadata }
                 } else {
-                    let released = batch.reserved;
-                    let completions = fail_records(batch.records, &error);
-                    self.after_completion();
-                    AfterResponse::Completed {
-                        completions,
-                        released,
-                        base_offset: -1,
-                        error: Some(error),
-                    }
+                    self.fail_batch(batch, error)
                 }
             }
+        }
+    }
+
+    fn fail_batch(&mut self, batch: Batch<T>, error: ProducerError) -> AfterResponse<T> {
+        let released = batch.reserved;
+        let completions = fail_records(batch.records, &error);
+        self.after_completion();
+        AfterResponse::Completed {
+            completions,
+            released,
+            base_offset: -1,
+            error: Some(error),
         }
     }
 
@@ -521,6 +546,69 @@ impl<T> PartitionQueue<T> {
         }
         wakeups.into_iter().min()
     }
+}
+
+fn is_message_too_large(error: &ProducerError) -> bool {
+    matches!(error, ProducerError::Broker { code, .. } if *code == ErrorCode::MESSAGE_TOO_LARGE)
+}
+
+/// Splits a batch the broker found too large into two batches of its records,
+/// re-encoded from its own bytes (the records are not kept elsewhere). Only
+/// batches with one token per record can be split; a caller-built batch
+/// (`send_batch`) fails as a whole.
+#[allow(clippy::result_large_err)]
+fn split<T>(
+    mut batch: Batch<T>,
+    config: &QueueConfig,
+    now: Instant,
+) -> Result<(Batch<T>, Batch<T>), Box<Batch<T>>> {
+    let decoded = match batch
+        .encoded
+        .as_ref()
+        .map(|e| read_batches(e.bytes(), usize::MAX))
+    {
+        Some(Ok(decoded)) if decoded.len() == 1 && decoded[0].records.len() == batch.records.len() => decoded,
+        _ => return Err(Box::new(batch)),
+    };
+    let source = &decoded[0];
+    let mid = batch.records.len() / 2;
+    let mut halves = [
+        Batch::new(batch.id, now, config),
+        Batch::new(batch.id, now, config),
+    ];
+    for (i, record) in source.records.iter().enumerate() {
+        let half = &mut halves[usize::from(i >= mid)];
+        let headers: Vec<RecordHeader<'_>> = record
+            .headers
+            .iter()
+            .map(|(k, v)| RecordHeader {
+                key: k,
+                value: v.as_deref(),
+            })
+            .collect();
+        let appended = half.builder.as_mut().map(|b| {
+            b.append(
+                source.base_timestamp + record.timestamp_delta,
+                record.key.as_deref(),
+                record.value.as_deref(),
+                &headers,
+            )
+        });
+        if !matches!(appended, Some(Ok(Some(_)))) {
+            // Not expected: each half is smaller than the batch it came from.
+            return Err(Box::new(batch));
+        }
+    }
+    let second_records = batch.records.split_off(mid);
+    let [mut first, mut second] = halves;
+    for (half, records) in [(&mut first, batch.records), (&mut second, second_records)] {
+        half.created = batch.created;
+        half.reserved = batch.reserved * records.len() / source.records.len();
+        half.records = records;
+        half.attempts = batch.attempts;
+    }
+    second.reserved = batch.reserved - first.reserved;
+    Ok((first, second))
 }
 
 fn fail_records<T>(records: Vec<Pending<T>>, error: &ProducerError) -> Vec<Completion<T>> {

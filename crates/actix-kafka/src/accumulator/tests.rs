@@ -327,3 +327,40 @@ fn buffer_pool_is_fifo_and_bounded() {
     assert!(ready.is_empty());
     assert_eq!(pool.release(50), vec!["small"]);
 }
+
+#[test]
+fn message_too_large_splits_the_batch_and_keeps_order() {
+    let t0 = Instant::now();
+    let mut q = queue(0, 16 * 1024);
+    append(&mut q, t0, 0);
+    let first = send(&mut q, t0).unwrap();
+    for token in 1..=10 {
+        append(&mut q, t0, token);
+    }
+    completed(q.on_response(t0, first.batch_id, ok(0)));
+    let big = send(&mut q, t0).unwrap();
+    assert_eq!(big.record_count, 10);
+    let after = q.on_response(t0, big.batch_id, broker_error(ErrorCode::MESSAGE_TOO_LARGE));
+    assert!(matches!(after, AfterResponse::Retrying { .. }));
+    let a = send(&mut q, t0).expect("first half goes at once");
+    assert_eq!(
+        values(&a),
+        (1..=5).map(|i| format!("value-{i}")).collect::<Vec<_>>()
+    );
+    let done = completed(q.on_response(t0, a.batch_id, ok(1)));
+    assert_eq!(done.iter().map(|(t, _)| *t).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
+    let b = send(&mut q, t0).unwrap();
+    assert_eq!(
+        values(&b),
+        (6..=10).map(|i| format!("value-{i}")).collect::<Vec<_>>()
+    );
+    let done = completed(q.on_response(t0, b.batch_id, ok(6)));
+    assert_eq!(done[0].1.as_ref().unwrap().offset, 6);
+    assert!(q.is_empty());
+
+    // A single record that is too large fails for good.
+    append(&mut q, t0, 99);
+    let single = send(&mut q, t0).unwrap();
+    let done = completed(q.on_response(t0, single.batch_id, broker_error(ErrorCode::MESSAGE_TOO_LARGE)));
+    assert!(done[0].1.is_err());
+}
