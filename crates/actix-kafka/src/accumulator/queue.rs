@@ -430,8 +430,8 @@ impl<T> PartitionQueue<T> {
                 // The broker refused the batch as a whole; its records may
                 // still fit one by one. Split in two and send both halves
                 // before anything else, in order.
-                match split(batch, &self.config, now) {
-                    Ok((mut first, mut second)) => {
+                match split(&mut batch, &self.config, now) {
+                    Some((mut first, mut second)) => {
                         first.id = self.next_id;
                         second.id = self.next_id + 1;
                         self.next_id += 2;
@@ -441,7 +441,7 @@ impl<T> PartitionQueue<T> {
                             refresh_metadata: false,
                         }
                     }
-                    Err(batch) => self.fail_batch(*batch, error),
+                    None => self.fail_batch(batch, error),
                 }
             }
             SendOutcome::Failed(error) => {
@@ -596,19 +596,20 @@ fn split<T>(
         });
         if !matches!(appended, Some(Ok(Some(_)))) {
             // Not expected: each half is smaller than the batch it came from.
-            return Err(Box::new(batch));
+            return None;
         }
     }
     let second_records = batch.records.split_off(mid);
+    let first_records = std::mem::take(&mut batch.records);
     let [mut first, mut second] = halves;
-    for (half, records) in [(&mut first, batch.records), (&mut second, second_records)] {
+    for (half, records) in [(&mut first, first_records), (&mut second, second_records)] {
         half.created = batch.created;
         half.reserved = batch.reserved * records.len() / source.records.len();
         half.records = records;
         half.attempts = batch.attempts;
     }
     second.reserved = batch.reserved - first.reserved;
-    Ok((first, second))
+    Some((first, second))
 }
 
 fn fail_records<T>(records: Vec<Pending<T>>, error: &ProducerError) -> Vec<Completion<T>> {
