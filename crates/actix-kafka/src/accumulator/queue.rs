@@ -556,19 +556,14 @@ fn is_message_too_large(error: &ProducerError) -> bool {
 /// re-encoded from its own bytes (the records are not kept elsewhere). Only
 /// batches with one token per record can be split; a caller-built batch
 /// (`send_batch`) fails as a whole.
-#[allow(clippy::result_large_err)]
-fn split<T>(
-    mut batch: Batch<T>,
-    config: &QueueConfig,
-    now: Instant,
-) -> Result<(Batch<T>, Batch<T>), Box<Batch<T>>> {
+fn split<T>(batch: &mut Batch<T>, config: &QueueConfig, now: Instant) -> Option<(Batch<T>, Batch<T>)> {
     let decoded = match batch
         .encoded
         .as_ref()
         .map(|e| read_batches(e.bytes(), usize::MAX))
     {
         Some(Ok(decoded)) if decoded.len() == 1 && decoded[0].records.len() == batch.records.len() => decoded,
-        _ => return Err(Box::new(batch)),
+        _ => return None,
     };
     let source = &decoded[0];
     let mid = batch.records.len() / 2;
