@@ -10,11 +10,13 @@
 //!                          MetadataActor ──Call(Metadata)──▶ ┘
 //! ```
 //!
-//! The `TransactionCoordinatorActor` joins with transactions.
+//! The `TransactionCoordinatorActor` ([`transaction`]) is a skeleton until
+//! idempotence and transactions arrive.
 
 pub mod metadata;
 pub mod partition;
 pub mod producer;
+pub mod transaction;
 
 pub use metadata::MetadataActor;
 pub use partition::PartitionAccumulatorActor;
