@@ -558,8 +558,12 @@ impl Handler<BatchCompleted> for ProducerActor {
             record_count: msg.record_count,
             error: msg.error,
         };
-        self.subscribers
-            .retain(|s| s.try_send(event.clone()).is_ok() || s.connected());
+        // `do_send` queues even when the subscriber's mailbox is over its
+        // capacity: an event is never dropped for a slow subscriber.
+        self.subscribers.retain(|s| s.connected());
+        for subscriber in &self.subscribers {
+            subscriber.do_send(event.clone());
+        }
     }
 }
 
