@@ -1,15 +1,24 @@
 //! The `actix-kafka` command line.
 //!
-//! `demo` connects to a broker, negotiates API versions and prints them with
-//! the cluster's metadata. `produce` and `perf` arrive with the actor runtime.
+//! * `demo` connects to a broker with the blocking probe, negotiates API versions
+//!   and prints them with the cluster's metadata;
+//! * `produce` sends stdin lines as records and prints one JSON line per
+//!   acknowledged record;
+//! * `perf` is a load generator that mirrors Kafka's `kafka-producer-perf-test`
+//!   (its options and its output format).
+//!
+//! `produce` and `perf` run the actor producer inside an actix system.
 
+use std::future::Future;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use actix_kafka::probe::{ProbeConnection, ProbeError};
-use actix_kafka::wire::api::ApiKey;
-use actix_kafka::wire::messages::metadata::{MetadataRequest, MetadataResponse};
+use actix_kafka::{ProducerConfig, ProducerError};
 use clap::{Parser, Subcommand};
+
+mod demo;
+mod perf;
+mod produce;
 
 #[derive(Parser)]
 #[command(name = "actix-kafka", version, about = "A Kafka producer runtime on actix")]
@@ -29,6 +38,10 @@ enum Command {
         #[arg(long, default_value_t = 10_000)]
         timeout_ms: u64,
     },
+    /// Send stdin lines as records; print one JSON line per acknowledged record.
+    Produce(produce::ProduceArgs),
+    /// Measure producer throughput and latency, like Kafka's kafka-producer-perf-test.
+    Perf(perf::PerfArgs),
 }
 
 fn main() -> ExitCode {
@@ -36,99 +49,106 @@ fn main() -> ExitCode {
         Command::Demo {
             bootstrap_servers,
             timeout_ms,
-        } => match demo(&bootstrap_servers, Duration::from_millis(timeout_ms)) {
+        } => match demo::run(&bootstrap_servers, Duration::from_millis(timeout_ms)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("actix-kafka demo: {e}");
                 ExitCode::FAILURE
             }
         },
+        Command::Produce(args) => run_in_system("produce", produce::run(args)),
+        Command::Perf(args) => run_in_system("perf", perf::run(args)),
     }
 }
 
-fn connect_any(bootstrap_servers: &str, timeout: Duration) -> Result<ProbeConnection, ProbeError> {
-    let mut last_error = None;
-    for addr in bootstrap_servers
-        .split(',')
-        .map(str::trim)
-        .filter(|a| !a.is_empty())
-    {
-        match ProbeConnection::connect(addr, "actix-kafka-demo", timeout) {
-            Ok(conn) => return Ok(conn),
-            Err(e) => {
-                eprintln!("  {addr}: {e}");
-                last_error = Some(e);
-            }
+/// Why a subcommand gave up before it finished its work.
+type CliError = String;
+
+/// Runs `task` to completion in a new actix system; an error is printed as
+/// `actix-kafka NAME: error` and exits with status 1.
+fn run_in_system(name: &str, task: impl Future<Output = Result<ExitCode, CliError>>) -> ExitCode {
+    actix_rt::System::new().block_on(task).unwrap_or_else(|e| {
+        eprintln!("actix-kafka {name}: {e}");
+        ExitCode::FAILURE
+    })
+}
+
+/// Splits `KEY=VALUE` at the first `=`. Used as a clap value parser.
+fn parse_key_value(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => Ok((key.trim().to_string(), value.to_string())),
+        _ => Err(format!("expected KEY=VALUE, got {text:?}")),
+    }
+}
+
+/// Sets `key` to `value` in `config` (Kafka or snake_case names), with an error
+/// that says where the pair came from.
+fn set_property(config: &mut ProducerConfig, key: &str, value: &str, from: &str) -> Result<(), CliError> {
+    config
+        .set(key, value)
+        .map_err(|e: ProducerError| format!("{from} {key}={value}: {e}"))
+}
+
+/// Reads a Java `.properties` file: `key=value` or `key: value` lines; blank
+/// lines and lines starting with `#` or `!` are skipped; a line ending in a
+/// backslash continues on the next. Escapes other than that are not decoded.
+fn read_properties_file(path: &std::path::Path) -> Result<Vec<(String, String)>, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut pairs = Vec::new();
+    let mut pending = String::new();
+    for raw in text.lines() {
+        let line = raw.trim_start();
+        if pending.is_empty() && (line.is_empty() || line.starts_with('#') || line.starts_with('!')) {
+            continue;
         }
+        if let Some(continued) = line.strip_suffix('\\') {
+            pending.push_str(continued);
+            continue;
+        }
+        pending.push_str(line);
+        let entry = std::mem::take(&mut pending);
+        let split = entry.find(['=', ':']);
+        let (key, value) = match split {
+            Some(at) => (&entry[..at], &entry[at + 1..]),
+            None => (entry.as_str(), ""),
+        };
+        pairs.push((key.trim().to_string(), value.trim().to_string()));
     }
-    Err(last_error.unwrap_or_else(|| ProbeError::Io {
-        addr: bootstrap_servers.to_string(),
-        source: std::io::Error::other("no bootstrap server given"),
-    }))
+    Ok(pairs)
 }
 
-fn demo(bootstrap_servers: &str, timeout: Duration) -> Result<(), ProbeError> {
-    let mut conn = connect_any(bootstrap_servers, timeout)?;
-    println!("connected to {}", conn.addr());
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    println!("\nAPI versions (ours, the broker's, chosen):");
-    let broker = conn.api_versions().broker_versions();
-    for api in ApiKey::ALL {
-        let theirs = broker
-            .iter()
-            .find(|b| b.api_key == api.code())
-            .map(|b| format!("v{}..=v{}", b.min_version, b.max_version))
-            .unwrap_or_else(|| "-".to_string());
-        let chosen = conn
-            .versions()
-            .version(api)
-            .map(|v| format!("v{v}"))
-            .unwrap_or_else(|| "none".to_string());
-        println!(
-            "  {:<20} {:<10} {:<10} {chosen}",
-            format!("{api:?}"),
-            api.supported().to_string(),
-            theirs
+    #[test]
+    fn key_value_splits_at_the_first_equals_sign() {
+        assert_eq!(
+            parse_key_value("sasl.jaas.config=a=b").unwrap(),
+            ("sasl.jaas.config".to_string(), "a=b".to_string())
         );
-    }
-    let features = &conn.api_versions().finalized_features;
-    if !features.is_empty() {
-        println!("\nfinalized features:");
-        for f in features {
-            println!("  {} = {}", f.name, f.max_version_level);
-        }
+        assert_eq!(parse_key_value("k=").unwrap(), ("k".to_string(), String::new()));
+        assert!(parse_key_value("novalue").is_err());
+        assert!(parse_key_value("=v").is_err());
     }
 
-    let metadata: MetadataResponse = conn.call(&MetadataRequest::all_topics())?;
-    print_metadata(&metadata);
-    Ok(())
-}
-
-fn print_metadata(m: &MetadataResponse) {
-    println!(
-        "\ncluster {} (controller {})",
-        m.cluster_id.as_deref().unwrap_or("?"),
-        m.controller_id
-    );
-    println!("brokers:");
-    for b in &m.brokers {
-        println!("  node {} at {}:{}", b.node_id, b.host, b.port);
-    }
-    println!("topics:");
-    let mut topics: Vec<_> = m.topics.iter().collect();
-    topics.sort_by(|a, b| a.name.cmp(&b.name));
-    for t in topics {
-        let leaders: Vec<String> = t
-            .partitions
-            .iter()
-            .map(|p| format!("{}→{}", p.partition_index, p.leader_id))
-            .collect();
-        println!(
-            "  {}{} [{}] partitions (partition→leader): {}",
-            t.name.as_deref().unwrap_or("?"),
-            if t.is_internal { " (internal)" } else { "" },
-            t.error_code,
-            leaders.join(" ")
+    #[test]
+    fn properties_files_follow_java_syntax() {
+        let dir = std::env::temp_dir().join(format!("actix-kafka-cli-props-{}", std::process::id()));
+        std::fs::write(
+            &dir,
+            "# comment\n! also a comment\n\nlinger.ms = 5\nacks: all\nclient.id=a\\\n  b\n",
+        )
+        .unwrap();
+        let pairs = read_properties_file(&dir).unwrap();
+        std::fs::remove_file(&dir).unwrap();
+        assert_eq!(
+            pairs,
+            vec![
+                ("linger.ms".to_string(), "5".to_string()),
+                ("acks".to_string(), "all".to_string()),
+                ("client.id".to_string(), "ab".to_string()),
+            ]
         );
     }
 }

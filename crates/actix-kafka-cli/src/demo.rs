@@ -1,0 +1,96 @@
+//! `actix-kafka demo`: connect with the blocking probe, print the negotiated API
+//! versions and the cluster's metadata.
+
+use std::time::Duration;
+
+use actix_kafka::probe::{ProbeConnection, ProbeError};
+use actix_kafka::wire::api::ApiKey;
+use actix_kafka::wire::messages::metadata::{MetadataRequest, MetadataResponse};
+
+fn connect_any(bootstrap_servers: &str, timeout: Duration) -> Result<ProbeConnection, ProbeError> {
+    let mut last_error = None;
+    for addr in bootstrap_servers
+        .split(',')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+    {
+        match ProbeConnection::connect(addr, "actix-kafka-demo", timeout) {
+            Ok(conn) => return Ok(conn),
+            Err(e) => {
+                eprintln!("  {addr}: {e}");
+                last_error = Some(e);
+            }
+        }
+    }
+    Err(last_error.unwrap_or_else(|| ProbeError::Io {
+        addr: bootstrap_servers.to_string(),
+        source: std::io::Error::other("no bootstrap server given"),
+    }))
+}
+
+/// Connects to the first answering bootstrap server and prints what it negotiated.
+pub fn run(bootstrap_servers: &str, timeout: Duration) -> Result<(), ProbeError> {
+    let mut conn = connect_any(bootstrap_servers, timeout)?;
+    println!("connected to {}", conn.addr());
+
+    println!("\nAPI versions (ours, the broker's, chosen):");
+    let broker = conn.api_versions().broker_versions();
+    for api in ApiKey::ALL {
+        let theirs = broker
+            .iter()
+            .find(|b| b.api_key == api.code())
+            .map(|b| format!("v{}..=v{}", b.min_version, b.max_version))
+            .unwrap_or_else(|| "-".to_string());
+        let chosen = conn
+            .versions()
+            .version(api)
+            .map(|v| format!("v{v}"))
+            .unwrap_or_else(|| "none".to_string());
+        println!(
+            "  {:<20} {:<10} {:<10} {chosen}",
+            format!("{api:?}"),
+            api.supported().to_string(),
+            theirs
+        );
+    }
+    let features = &conn.api_versions().finalized_features;
+    if !features.is_empty() {
+        println!("\nfinalized features:");
+        for f in features {
+            println!("  {} = {}", f.name, f.max_version_level);
+        }
+    }
+
+    let metadata: MetadataResponse = conn.call(&MetadataRequest::all_topics())?;
+    print_metadata(&metadata);
+    Ok(())
+}
+
+fn print_metadata(m: &MetadataResponse) {
+    println!(
+        "\ncluster {} (controller {})",
+        m.cluster_id.as_deref().unwrap_or("?"),
+        m.controller_id
+    );
+    println!("brokers:");
+    for b in &m.brokers {
+        println!("  node {} at {}:{}", b.node_id, b.host, b.port);
+    }
+    println!("topics:");
+    let mut topics: Vec<_> = m.topics.iter().collect();
+    topics.sort_by(|a, b| a.name.cmp(&b.name));
+    for t in topics {
+        let leaders: Vec<String> = t
+            .partitions
+            .iter()
+            .map(|p| format!("{}→{}", p.partition_index, p.leader_id))
+            .collect();
+        println!(
+            "  {}{} [{}] partitions (partition→leader): {}",
+            t.name.as_deref().unwrap_or("?"),
+            if t.is_internal { " (internal)" } else { "" },
+            t.error_code,
+            leaders.join(" ")
+        );
+    }
+}
