@@ -1,11 +1,13 @@
 //! `actix-kafka demo`: connect with the blocking probe, print the negotiated API
-//! versions and the cluster's metadata.
+//! versions and the cluster's metadata, then produce a few records through the
+//! actor runtime and print their acks.
 
 use std::time::Duration;
 
 use actix_kafka::probe::{ProbeConnection, ProbeError};
 use actix_kafka::wire::api::ApiKey;
 use actix_kafka::wire::messages::metadata::{MetadataRequest, MetadataResponse};
+use actix_kafka::{Producer, ProducerConfig, ProducerRecord};
 
 fn connect_any(bootstrap_servers: &str, timeout: Duration) -> Result<ProbeConnection, ProbeError> {
     let mut last_error = None;
@@ -28,8 +30,53 @@ fn connect_any(bootstrap_servers: &str, timeout: Duration) -> Result<ProbeConnec
     }))
 }
 
-/// Connects to the first answering bootstrap server and prints what it negotiated.
-pub fn run(bootstrap_servers: &str, timeout: Duration) -> Result<(), ProbeError> {
+/// Connects to the first answering bootstrap server and prints what it
+/// negotiated and the metadata of `topic`, then produces `count` records to
+/// `topic` with the actor runtime and prints each ack.
+pub fn run(bootstrap_servers: &str, topic: &str, count: usize, timeout: Duration) -> Result<(), String> {
+    probe(bootstrap_servers, topic, timeout).map_err(|e| e.to_string())?;
+    actix_rt::System::new().block_on(produce(bootstrap_servers, topic, count))
+}
+
+async fn produce(bootstrap_servers: &str, topic: &str, count: usize) -> Result<(), String> {
+    println!(
+        "
+producing {count} records to {topic} through the actors:"
+    );
+    let producer = Producer::start(ProducerConfig::new(bootstrap_servers))
+        .await
+        .map_err(|e| e.to_string())?;
+    let records = (0..count)
+        .map(|i| ProducerRecord::new(topic, format!("hello from actix-kafka #{i}")).key(format!("demo-{i}")))
+        .collect();
+    // One mailbox message for all records; then await each delivery.
+    let mut failed = 0;
+    for (i, enqueued) in producer.send_all(records).await.into_iter().enumerate() {
+        match enqueued {
+            Ok(delivery) => match delivery.await {
+                Ok(ack) => println!(
+                    "  ack #{i}: topic={} partition={} offset={} timestamp={}",
+                    ack.topic, ack.partition, ack.offset, ack.timestamp
+                ),
+                Err(e) => {
+                    failed += 1;
+                    println!("  record #{i} failed: {e}");
+                }
+            },
+            Err(e) => {
+                failed += 1;
+                println!("  record #{i} not enqueued: {e}");
+            }
+        }
+    }
+    producer.stop().await;
+    match failed {
+        0 => Ok(()),
+        n => Err(format!("{n} of {count} records failed")),
+    }
+}
+
+fn probe(bootstrap_servers: &str, topic: &str, timeout: Duration) -> Result<(), ProbeError> {
     let mut conn = connect_any(bootstrap_servers, timeout)?;
     println!("connected to {}", conn.addr());
 
@@ -61,7 +108,10 @@ pub fn run(bootstrap_servers: &str, timeout: Duration) -> Result<(), ProbeError>
         }
     }
 
-    let metadata: MetadataResponse = conn.call(&MetadataRequest::all_topics())?;
+    let metadata: MetadataResponse = conn.call(&MetadataRequest {
+        allow_auto_topic_creation: false,
+        ..MetadataRequest::for_topics([topic])
+    })?;
     print_metadata(&metadata);
     Ok(())
 }

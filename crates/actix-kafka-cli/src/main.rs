@@ -37,6 +37,12 @@ enum Command {
         /// Per-operation socket timeout in milliseconds.
         #[arg(long, default_value_t = 10_000)]
         timeout_ms: u64,
+        /// Topic the demo produces to (it must exist; scripts/demo.sh creates it).
+        #[arg(long, default_value = "actix-kafka-demo")]
+        topic: String,
+        /// Number of records to produce.
+        #[arg(long, default_value_t = 5)]
+        count: usize,
     },
     /// Send stdin lines as records; print one JSON line per acknowledged record.
     Produce(produce::ProduceArgs),
@@ -49,7 +55,14 @@ fn main() -> ExitCode {
         Command::Demo {
             bootstrap_servers,
             timeout_ms,
-        } => match demo::run(&bootstrap_servers, Duration::from_millis(timeout_ms)) {
+            topic,
+            count,
+        } => match demo::run(
+            &bootstrap_servers,
+            &topic,
+            count,
+            Duration::from_millis(timeout_ms),
+        ) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("actix-kafka demo: {e}");
