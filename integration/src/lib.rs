@@ -8,6 +8,8 @@
 //! Independent verification goes through Kafka's own tools (the console
 //! consumer), run with the broker's jars via `scripts/kafka.sh`.
 
+pub mod fake_broker;
+
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::Command;
