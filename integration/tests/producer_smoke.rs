@@ -8,9 +8,13 @@ async fn send_and_wait_returns_offsets_and_kafka_reads_the_records() {
     let bootstrap = bootstrap();
     let topic = unique_topic("smoke");
     create_topic(&bootstrap, &topic, 1, &[]);
-    let producer = Producer::start(ProducerConfig::new(bootstrap.clone())).await.unwrap();
+    let producer = Producer::start(ProducerConfig::new(bootstrap.clone()))
+        .await
+        .unwrap();
     for i in 0..5i64 {
-        let record = ProducerRecord::new(topic.clone(), format!("value-{i}")).key(format!("key-{i}")).timestamp(1_000 + i);
+        let record = ProducerRecord::new(topic.clone(), format!("value-{i}"))
+            .key(format!("key-{i}"))
+            .timestamp(1_000 + i);
         let metadata = producer.send_and_wait(record).await.unwrap();
         assert_eq!(metadata.offset, i);
         assert_eq!(metadata.partition, 0);

@@ -23,7 +23,7 @@ pub struct QueueConfig {
     pub linger: Duration,
     /// Pause before a failed batch is retried.
     pub retry_backoff: Duration,
-    /// How long a batch may live, from its first record, before it fails:
+    /// How long a batch may live after its linger ended before it fails:
     /// retries stop there (`request_timeout_ms`).
     pub delivery_timeout: Duration,
     /// Batch compression.
@@ -113,8 +113,11 @@ impl<T> Batch<T> {
         self.encoded.clone().ok_or(BatchError::Empty)
     }
 
+    /// When retries stop: `delivery_timeout` after the batch became
+    /// sendable (its linger ended), so a linger longer than the timeout does
+    /// not expire batches before they could ever be sent.
     fn deadline(&self, config: &QueueConfig) -> Instant {
-        self.created + config.delivery_timeout
+        self.created + config.linger + config.delivery_timeout
     }
 }
 

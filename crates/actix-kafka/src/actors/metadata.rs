@@ -326,10 +326,12 @@ impl Handler<GetTopic> for MetadataActor {
             let _ = msg.reply.send(Ok(info.clone()));
             return;
         }
+        // Ask now for a topic we never asked about; a topic that was missing
+        // before is asked again too, after the usual backoff.
         if self.topics.insert(msg.topic.clone()) {
-            self.refresh_requested = true;
             self.not_before = Instant::now();
         }
+        self.refresh_requested = true;
         self.topic_waiters.push(TopicWaiter {
             topic: msg.topic,
             deadline: msg.deadline,
