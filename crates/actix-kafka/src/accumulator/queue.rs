@@ -150,6 +150,10 @@ pub struct Outgoing {
     pub record_count: usize,
     /// How many times it was sent before.
     pub attempt: u32,
+    /// When its first record arrived.
+    pub created: Instant,
+    /// When retries stop; `None` when batches never expire (idempotence).
+    pub deadline: Option<Instant>,
 }
 
 /// How a sent batch ended.
@@ -359,6 +363,8 @@ impl<T> PartitionQueue<T> {
                     records: encoded.bytes().clone(),
                     record_count: batch.records.len(),
                     attempt: batch.attempts,
+                    created: batch.created,
+                    deadline: self.config.expire_batches.then(|| batch.deadline(&self.config)),
                 };
                 batch.attempts += 1;
                 self.in_flight = Some(batch);

@@ -199,8 +199,10 @@ impl PartitionAccumulatorActor {
             acks: self.acks,
             timeout_ms: self.request_timeout_ms,
             transactional_id: None,
+            deadline: outgoing.deadline,
         };
         let batch_id = outgoing.batch_id;
+        let created = outgoing.created;
         let node_id = leader.node_id;
         leader
             .connection
@@ -217,6 +219,11 @@ impl PartitionAccumulatorActor {
                         code: r.error_code,
                         message: r.error_message,
                     }),
+                    Ok(Err(ConnectionError::Expired { .. })) => {
+                        SendOutcome::Failed(ProducerError::BatchExpired {
+                            waited_ms: created.elapsed().as_millis() as u64,
+                        })
+                    }
                     Ok(Err(e)) => SendOutcome::Failed(connection_error(node_id, e)),
                     Err(_) => SendOutcome::Failed(ProducerError::Disconnected {
                         broker: node_id,

@@ -40,6 +40,8 @@ const MAX_JOBS_PER_WRITE: usize = 64;
 const MAX_IO_SLICES: usize = 64;
 /// Read buffer growth step.
 const READ_CHUNK: usize = 64 * 1024;
+/// How often batches waiting to be written are checked against their deadline.
+const EXPIRY_TICK: Duration = Duration::from_millis(50);
 
 /// The connection actor for one broker node. See the [module docs](super).
 pub struct BrokerConnectionActor {
@@ -402,6 +404,17 @@ impl fmt::Debug for BrokerConnectionActor {
 
 impl Actor for BrokerConnectionActor {
     type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        // Batches waiting to be written expire at their delivery deadline,
+        // whatever the connection's state.
+        ctx.run_interval(EXPIRY_TICK, |act, _| {
+            let node_id = act.node_id();
+            for responder in act.produce.expire(Instant::now()) {
+                let _ = responder.send(Err(ConnectionError::Expired { node_id }));
+            }
+        });
+    }
 
     fn stopped(&mut self, _ctx: &mut Self::Context) {
         if let State::Connected(mut conn) = mem::replace(&mut self.state, State::Idle) {

@@ -9,6 +9,7 @@
 //! batch's responder. The responder type is generic so tests need no channels.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::Instant;
 
 use kafka_wire::messages::produce::{
     PartitionProduceData, PartitionProduceResponse, ProduceRequest, ProduceResponse, TopicProduceData,
@@ -85,6 +86,17 @@ impl<T> ProduceCoalescer<T> {
             topic_data,
         };
         Some((request, ProduceRouting { routes }))
+    }
+
+    /// Removes the queued batches whose deadline is at or before `now`,
+    /// returning their responders (to fail them: they were never written).
+    pub fn expire(&mut self, now: Instant) -> Vec<T> {
+        let (expired, kept): (VecDeque<_>, VecDeque<_>) = self
+            .pending
+            .drain(..)
+            .partition(|(batch, _)| batch.deadline.is_some_and(|d| d <= now));
+        self.pending = kept;
+        expired.into_iter().map(|(_, responder)| responder).collect()
     }
 
     /// Removes every queued batch, returning the responders (to fail them).
@@ -175,6 +187,7 @@ mod tests {
             acks,
             timeout_ms: 30_000,
             transactional_id: None,
+            deadline: None,
         }
     }
 
@@ -282,6 +295,22 @@ mod tests {
                 (1, 30_000, Some("tx".to_owned()), vec![4]),
             ]
         );
+    }
+
+    #[test]
+    fn batches_past_their_deadline_expire_unwritten() {
+        let now = Instant::now();
+        let mut c = ProduceCoalescer::default();
+        let mut due = batch("t", 0, 1);
+        due.deadline = Some(now);
+        let mut later = batch("t", 1, 1);
+        later.deadline = Some(now + std::time::Duration::from_secs(1));
+        c.push(due, "due");
+        c.push(later, "later");
+        c.push(batch("t", 2, 1), "never");
+        assert_eq!(c.expire(now), vec!["due"]);
+        let (request, _) = c.next_request().unwrap();
+        assert_eq!(layout(&request), vec![("t".to_string(), vec![1, 2])]);
     }
 
     #[test]

@@ -50,7 +50,7 @@
 //! (or by stopping its arbiter/system).
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix::Message;
 use bytes::Bytes;
@@ -145,6 +145,11 @@ pub struct ProducePartition {
     pub timeout_ms: i32,
     /// The transactional id, for transactional producers.
     pub transactional_id: Option<String>,
+    /// When the batch's delivery deadline passes. A batch still waiting to
+    /// be written then (behind `max_in_flight` requests, or while
+    /// connecting) fails with [`ConnectionError::Expired`] instead of being
+    /// written late.
+    pub deadline: Option<Instant>,
 }
 
 impl Message for ProducePartition {
@@ -263,6 +268,13 @@ pub enum ConnectionError {
     /// The connection actor is stopping. The request was **not** sent.
     #[error("the broker connection is closed")]
     Closed,
+    /// A produce batch reached its deadline while waiting to be written. It
+    /// was **not** sent.
+    #[error("the batch reached its delivery deadline before broker {node_id} could be sent it")]
+    Expired {
+        /// The broker.
+        node_id: i32,
+    },
 }
 
 impl ConnectionError {
