@@ -156,6 +156,7 @@ impl MetadataActor {
             max_in_flight: c.max_in_flight_requests_per_connection,
             reconnect_backoff: Duration::from_millis(c.reconnect_backoff_ms),
             max_frame_size: kafka_wire::frame::DEFAULT_MAX_FRAME_SIZE,
+            idle_timeout: c.connections_max_idle(),
         })
         .start();
         self.connections.insert(node_id, conn.clone());

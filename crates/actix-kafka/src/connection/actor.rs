@@ -80,6 +80,8 @@ struct Connection {
     versions: NegotiatedVersions,
     api_versions: Arc<ApiVersionsResponse>,
     next_correlation_id: i32,
+    /// The last write or read, for the idle timeout.
+    last_active: Instant,
 }
 
 impl BrokerConnectionActor {
@@ -198,6 +200,7 @@ impl BrokerConnectionActor {
             versions,
             api_versions,
             next_correlation_id,
+            last_active: Instant::now(),
         });
         self.pump();
     }
@@ -256,6 +259,7 @@ impl BrokerConnectionActor {
         let State::Connected(conn) = &mut self.state else {
             return;
         };
+        conn.last_active = Instant::now();
         let protocol = |reason: String| ConnectionError::Protocol { node_id, reason };
         let correlation_id = match peek_correlation_id(&body) {
             Ok(id) => id,
@@ -288,6 +292,9 @@ impl BrokerConnectionActor {
         };
         let expired = conn.in_flight.expire(Instant::now());
         if expired.is_empty() {
+            if conn.in_flight.len() == 0 && conn.last_active.elapsed() >= self.config.idle_timeout {
+                self.close_idle(ctx);
+            }
             return;
         }
         let timeout_ms = u64::try_from(self.config.request_timeout.as_millis()).unwrap_or(u64::MAX);
@@ -301,6 +308,17 @@ impl BrokerConnectionActor {
         self.disconnect(ConnectionError::Disconnected { node_id, reason }, ctx);
     }
 
+    /// Closes a connection nobody used for `idle_timeout`; no error, no
+    /// backoff: the next request simply connects again.
+    fn close_idle(&mut self, ctx: &mut Context<Self>) {
+        if let State::Connected(conn) = mem::replace(&mut self.state, State::Idle) {
+            tracing::debug!(node_id = self.node_id(), "closing idle connection");
+            for handle in conn.handles {
+                ctx.cancel_future(handle);
+            }
+        }
+    }
+
     fn on_writer_end(&mut self, generation: u64, result: Result<(), String>, ctx: &mut Context<Self>) {
         if let (Err(reason), true) = (result, self.is_current(generation)) {
             let node_id = self.node_id();
@@ -311,6 +329,7 @@ impl BrokerConnectionActor {
 
 impl Connection {
     fn next_correlation_id(&mut self) -> i32 {
+        self.last_active = Instant::now();
         let id = self.next_correlation_id;
         self.next_correlation_id = id.wrapping_add(1) & i32::MAX;
         id

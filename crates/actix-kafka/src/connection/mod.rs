@@ -88,12 +88,15 @@ pub struct ConnectionConfig {
     pub reconnect_backoff: Duration,
     /// The largest response frame accepted; a larger one is a protocol error.
     pub max_frame_size: usize,
+    /// A connection with nothing in flight and no traffic for this long is
+    /// closed (`connections_max_idle_ms`); the next request reconnects.
+    pub idle_timeout: Duration,
 }
 
 impl ConnectionConfig {
     /// A configuration for node `node_id` at `addr` with the Java client's
     /// defaults: 30 s request timeout, 10 s connect timeout, 5 requests in
-    /// flight, 50 ms reconnect backoff, 100 MiB frames.
+    /// flight, 50 ms reconnect backoff, 100 MiB frames, 9 min idle timeout.
     pub fn new(node_id: i32, addr: impl Into<String>) -> Self {
         ConnectionConfig {
             node_id,
@@ -104,6 +107,7 @@ impl ConnectionConfig {
             max_in_flight: 5,
             reconnect_backoff: Duration::from_millis(50),
             max_frame_size: kafka_wire::frame::DEFAULT_MAX_FRAME_SIZE,
+            idle_timeout: Duration::from_secs(540),
         }
     }
 }

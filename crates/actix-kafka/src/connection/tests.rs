@@ -620,3 +620,30 @@ async fn close_fails_in_flight_and_stops_the_actor() {
     })
     .await;
 }
+
+#[actix_rt::test]
+async fn an_idle_connection_is_closed_and_the_next_call_reconnects() {
+    bounded(async {
+        let broker = normal_broker();
+        let idle = ConnectionConfig {
+            idle_timeout: Duration::from_millis(200),
+            ..config(&broker.addr)
+        };
+        let actor = BrokerConnectionActor::new(idle).start();
+        metadata(&actor).await.unwrap();
+        metadata(&actor).await.unwrap();
+        assert_eq!(
+            broker.stats.connections.load(Ordering::SeqCst),
+            1,
+            "busy: one connection"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        metadata(&actor).await.unwrap();
+        assert_eq!(
+            broker.stats.connections.load(Ordering::SeqCst),
+            2,
+            "idle: closed, then reconnected"
+        );
+    })
+    .await;
+}
