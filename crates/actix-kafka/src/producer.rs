@@ -25,6 +25,7 @@ use crate::actors::metadata::{AwaitCluster, MetadataActor, ShutdownMetadata};
 use crate::actors::producer::{
     Enqueue, EnqueueAll, EnqueueBatch, Flush, PartitionsFor, ProducerActor, Stop, Subscribe,
 };
+use crate::actors::transaction::{InitIdentity, TransactionCoordinatorActor};
 use crate::actors::DeliveryEvent;
 use crate::config::ProducerConfig;
 use crate::error::ProducerError;
@@ -146,8 +147,21 @@ impl Producer {
             metadata.do_send(ShutdownMetadata);
             return Err(e);
         }
+        let idempotence = if config.is_idempotent() {
+            let coordinator = TransactionCoordinatorActor::new(config.clone(), metadata.clone()).start();
+            match coordinator.send(InitIdentity).await {
+                Ok(Ok(identity)) => Some((coordinator, identity)),
+                Ok(Err(e)) => {
+                    metadata.do_send(ShutdownMetadata);
+                    return Err(e);
+                }
+                Err(_) => return Err(ProducerError::Closed),
+            }
+        } else {
+            None
+        };
         let producer = Producer {
-            addr: ProducerActor::new(config.clone(), metadata).start(),
+            addr: ProducerActor::new(config.clone(), metadata, idempotence).start(),
             max_block: config.max_block(),
             compression: config.compression_type,
             max_batch_size: config.max_batch_size,

@@ -163,6 +163,9 @@ pub struct DumpedBatch {
     pub base_offset: i64,
     pub count: i64,
     pub codec: String,
+    pub producer_id: i64,
+    pub producer_epoch: i16,
+    pub base_sequence: i32,
 }
 
 /// The log directory of the single test broker (`scripts/kafka.sh`'s state).
@@ -218,6 +221,9 @@ pub fn dump_batches(bootstrap: &str, topic: &str, partition: i32) -> Vec<DumpedB
                 base_offset: field("baseOffset:").parse().expect("baseOffset"),
                 count: field("count:").parse().expect("count"),
                 codec: field("compresscodec:"),
+                producer_id: field("producerId:").parse().expect("producerId"),
+                producer_epoch: field("producerEpoch:").parse().expect("producerEpoch"),
+                base_sequence: field("baseSequence:").parse().expect("baseSequence"),
             }
         })
         .collect()

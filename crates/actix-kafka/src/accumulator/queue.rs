@@ -28,9 +28,19 @@ pub struct QueueConfig {
     pub delivery_timeout: Duration,
     /// Batch compression.
     pub compression: Compression,
-    /// Whether batches that outlive `delivery_timeout` fail. An idempotent
-    /// producer never expires batches: a gap would break its sequences.
-    pub expire_batches: bool,
+    /// Idempotent mode: batches carry the producer id, epoch and sequences;
+    /// they never expire and retriable errors are retried without a deadline
+    /// (a gap would break the sequences); a duplicate is a success.
+    pub idempotent: bool,
+}
+
+/// The producer id and epoch an idempotent producer stamps on its batches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ProducerIdentity {
+    /// Producer id.
+    pub producer_id: i64,
+    /// Producer epoch.
+    pub producer_epoch: i16,
 }
 
 /// A record handed to [`PartitionQueue::append`].
@@ -105,10 +115,12 @@ impl<T> Batch<T> {
             .is_none_or(|b| b.size() >= config.max_batch_size)
     }
 
-    /// The encoded batch, closing the builder with `stamp` on first use.
-    fn encode(&mut self, stamp: impl FnOnce(usize) -> ProducerStamp) -> Result<RecordBatch, BatchError> {
+    /// The encoded batch, closing the builder with `stamp` on first use;
+    /// `stamp` gets the number of records.
+    fn encode(&mut self, stamp: impl FnOnce(i32) -> ProducerStamp) -> Result<RecordBatch, BatchError> {
         if let Some(builder) = self.builder.take() {
-            self.encoded = Some(builder.close(stamp(self.records.len()))?);
+            let count = builder.record_count();
+            self.encoded = Some(builder.close(stamp(count))?);
         }
         self.encoded.clone().ok_or(BatchError::Empty)
     }
@@ -192,6 +204,14 @@ pub enum AfterResponse<T> {
         /// Whether the error means our metadata is stale.
         refresh_metadata: bool,
     },
+    /// The batch goes back to the head of the queue; the broker did not
+    /// accept its sequence under `from`, so the producer epoch must be bumped
+    /// (KIP-360). The queue resumes once [`PartitionQueue::set_identity`]
+    /// gives the new identity.
+    BumpEpoch {
+        /// The identity the batch was sent with.
+        from: ProducerIdentity,
+    },
     /// The response was for no batch we know (already completed); ignore.
     Unknown,
 }
@@ -213,6 +233,14 @@ pub struct PartitionQueue<T> {
     in_flight: Option<Batch<T>>,
     flushing: bool,
     next_id: u64,
+    /// Idempotence: the identity to stamp, and this partition's next sequence.
+    identity: Option<ProducerIdentity>,
+    next_sequence: i32,
+    /// The identity changed while a batch was in flight: renumber the queue
+    /// once it returns.
+    renumber_pending: bool,
+    /// An epoch bump was asked for: send nothing until the new identity.
+    awaiting_identity: bool,
 }
 
 impl<T> PartitionQueue<T> {
@@ -227,6 +255,50 @@ impl<T> PartitionQueue<T> {
             in_flight: None,
             flushing: false,
             next_id: 0,
+            identity: None,
+            next_sequence: 0,
+            renumber_pending: false,
+            awaiting_identity: false,
+        }
+    }
+
+    /// Sets the producer identity (idempotence). A new identity (an epoch
+    /// bump) restarts this partition's sequences at 0: batches already
+    /// encoded are restamped, in order, once nothing is in flight.
+    pub fn set_identity(&mut self, identity: ProducerIdentity) {
+        if self.identity == Some(identity) {
+            return;
+        }
+        self.awaiting_identity = false;
+        let first = self.identity.is_none();
+        self.identity = Some(identity);
+        if first {
+            return;
+        }
+        if self.in_flight.is_some() {
+            self.renumber_pending = true;
+        } else {
+            self.renumber();
+        }
+    }
+
+    /// The identity batches are stamped with, if any.
+    pub fn identity(&self) -> Option<ProducerIdentity> {
+        self.identity
+    }
+
+    fn renumber(&mut self) {
+        self.renumber_pending = false;
+        self.next_sequence = 0;
+        let Some(identity) = self.identity else {
+            return;
+        };
+        for batch in &mut self.sealed {
+            if let Some(encoded) = &batch.encoded {
+                let count = encoded.record_count();
+                batch.encoded = Some(encoded.restamped(stamp(identity, self.next_sequence)));
+                self.next_sequence = next_sequence(self.next_sequence, count);
+            }
         }
     }
 
@@ -332,8 +404,11 @@ impl<T> PartitionQueue<T> {
     /// The next batch to send, if one may go now. `stamp` gives the producer
     /// id, epoch and base sequence for a batch sent for the first time, from
     /// its record count.
-    pub fn poll_send(&mut self, now: Instant, stamp: impl FnOnce(usize) -> ProducerStamp) -> Poll<T> {
-        if self.in_flight.is_some() {
+    pub fn poll_send(&mut self, now: Instant) -> Poll<T> {
+        if self.in_flight.is_some()
+            || self.awaiting_identity
+            || (self.config.idempotent && self.identity.is_none())
+        {
             return Poll::Idle;
         }
         if self.sealed.is_empty() {
@@ -356,7 +431,17 @@ impl<T> PartitionQueue<T> {
         let Some(mut batch) = self.sealed.pop_front() else {
             return Poll::Idle;
         };
-        match batch.encode(stamp) {
+        let identity = self.identity;
+        let sequence = &mut self.next_sequence;
+        let encoded = batch.encode(|count| match identity {
+            Some(identity) => {
+                let stamped = stamp(identity, *sequence);
+                *sequence = next_sequence(*sequence, count);
+                stamped
+            }
+            None => ProducerStamp::NONE,
+        });
+        match encoded {
             Ok(encoded) => {
                 let outgoing = Outgoing {
                     batch_id: batch.id,
@@ -364,7 +449,7 @@ impl<T> PartitionQueue<T> {
                     record_count: batch.records.len(),
                     attempt: batch.attempts,
                     created: batch.created,
-                    deadline: self.config.expire_batches.then(|| batch.deadline(&self.config)),
+                    deadline: (!self.config.idempotent).then(|| batch.deadline(&self.config)),
                 };
                 batch.attempts += 1;
                 self.in_flight = Some(batch);
@@ -393,9 +478,82 @@ impl<T> PartitionQueue<T> {
         if self.in_flight.as_ref().map(|b| b.id) != Some(batch_id) {
             return AfterResponse::Unknown;
         }
-        let Some(mut batch) = self.in_flight.take() else {
+        let Some(batch) = self.in_flight.take() else {
             return AfterResponse::Unknown;
         };
+        let after = if self.config.idempotent {
+            self.on_idempotent_response(now, batch, outcome)
+        } else {
+            self.apply(now, batch, outcome)
+        };
+        if self.renumber_pending {
+            self.renumber();
+        }
+        after
+    }
+
+    /// The idempotent producer's rules before the common ones: a duplicate
+    /// is a success; a sequence the broker does not accept needs an epoch
+    /// bump; a batch of an older epoch is renumbered and retried.
+    fn on_idempotent_response(
+        &mut self,
+        now: Instant,
+        mut batch: Batch<T>,
+        outcome: SendOutcome,
+    ) -> AfterResponse<T> {
+        let code = match &outcome {
+            SendOutcome::Failed(ProducerError::Broker { code, .. }) => *code,
+            _ => return self.apply(now, batch, outcome),
+        };
+        let sent_with = batch.encoded.as_ref().map(|e| e.stamp());
+        match code {
+            ErrorCode::DUPLICATE_SEQUENCE_NUMBER => {
+                // Written before; the broker no longer knows where.
+                let written = SendOutcome::Appended {
+                    base_offset: -1,
+                    log_append_time_ms: -1,
+                    log_start_offset: -1,
+                };
+                self.apply(now, batch, written)
+            }
+            ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER | ErrorCode::UNKNOWN_PRODUCER_ID => {
+                // KIP-360: not written; retry under a bumped epoch with
+                // sequences restarted.
+                let from = sent_with.map(|s| ProducerIdentity {
+                    producer_id: s.producer_id,
+                    producer_epoch: s.producer_epoch,
+                });
+                if let SendOutcome::Failed(error) = outcome {
+                    batch.last_error = Some(error);
+                }
+                self.sealed.push_front(batch);
+                self.renumber_pending |= from != self.identity;
+                match from {
+                    Some(from) if Some(from) == self.identity => {
+                        self.awaiting_identity = true;
+                        AfterResponse::BumpEpoch { from }
+                    }
+                    _ => AfterResponse::Retrying {
+                        refresh_metadata: false,
+                    },
+                }
+            }
+            ErrorCode::INVALID_PRODUCER_EPOCH
+                if sent_with.map(|s| s.producer_epoch) != self.identity.map(|i| i.producer_epoch) =>
+            {
+                // Sent under an epoch since bumped: renumber and retry.
+                self.sealed.push_front(batch);
+                self.renumber_pending = true;
+                AfterResponse::Retrying {
+                    refresh_metadata: false,
+                }
+            }
+            _ => self.apply(now, batch, outcome),
+        }
+    }
+
+    /// The rules common to every mode.
+    fn apply(&mut self, now: Instant, mut batch: Batch<T>, outcome: SendOutcome) -> AfterResponse<T> {
         match outcome {
             SendOutcome::Appended {
                 base_offset,
@@ -439,8 +597,14 @@ impl<T> PartitionQueue<T> {
                 // The broker refused the batch as a whole; its records may
                 // still fit one by one. Split in two and send both halves
                 // before anything else, in order.
+                let base_sequence = batch.encoded.as_ref().map(|e| e.stamp().base_sequence);
                 match split(&mut batch, &self.config, now) {
                     Some((mut first, mut second)) => {
+                        // Nothing was written: the halves take the sequences
+                        // the whole batch had (they are stamped when sent).
+                        if let (true, Some(sequence)) = (self.config.idempotent, base_sequence) {
+                            self.next_sequence = sequence;
+                        }
                         first.id = self.next_id;
                         second.id = self.next_id + 1;
                         self.next_id += 2;
@@ -455,7 +619,8 @@ impl<T> PartitionQueue<T> {
             }
             SendOutcome::Failed(error) => {
                 let retry_at = now + self.config.retry_backoff;
-                if error.is_retriable() && retry_at < batch.deadline(&self.config) {
+                let in_time = self.config.idempotent || retry_at < batch.deadline(&self.config);
+                if error.is_retriable() && in_time {
                     let refresh_metadata = needs_metadata_refresh(&error);
                     tracing::debug!(
                         topic = %self.topic, partition = self.partition, attempt = batch.attempts,
@@ -496,7 +661,7 @@ impl<T> PartitionQueue<T> {
     pub fn expire(&mut self, now: Instant) -> (Vec<Completion<T>>, usize) {
         let mut completions = Vec::new();
         let mut released = 0;
-        if !self.config.expire_batches {
+        if self.config.idempotent {
             return (completions, released);
         }
         let config = &self.config;
@@ -549,12 +714,26 @@ impl<T> PartitionQueue<T> {
                 }
             }
         }
-        if self.config.expire_batches {
+        if !self.config.idempotent {
             let oldest_waiting = self.sealed.front().or(self.open.as_ref());
             wakeups.extend(oldest_waiting.map(|b| b.deadline(&self.config)));
         }
         wakeups.into_iter().min()
     }
+}
+
+fn stamp(identity: ProducerIdentity, base_sequence: i32) -> ProducerStamp {
+    ProducerStamp {
+        producer_id: identity.producer_id,
+        producer_epoch: identity.producer_epoch,
+        base_sequence,
+        transactional: false,
+    }
+}
+
+/// Sequences wrap from `i32::MAX` to 0, as Kafka's do.
+fn next_sequence(sequence: i32, count: i32) -> i32 {
+    ((i64::from(sequence) + i64::from(count)) % (i64::from(i32::MAX) + 1)) as i32
 }
 
 fn is_message_too_large(error: &ProducerError) -> bool {

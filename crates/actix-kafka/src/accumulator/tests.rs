@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kafka_wire::compression::Compression;
-use kafka_wire::record::{read_batches, ProducerStamp};
+use kafka_wire::record::read_batches;
 use kafka_wire::ErrorCode;
 
 use super::*;
@@ -17,7 +17,7 @@ fn config(linger_ms: u64, max_batch_size: usize) -> QueueConfig {
         retry_backoff: Duration::from_millis(100),
         delivery_timeout: Duration::from_millis(1_000),
         compression: Compression::None,
-        expire_batches: true,
+        idempotent: false,
     }
 }
 
@@ -37,7 +37,7 @@ fn append(q: &mut PartitionQueue<u32>, now: Instant, token: u32) {
 }
 
 fn send(q: &mut PartitionQueue<u32>, now: Instant) -> Option<Outgoing> {
-    match q.poll_send(now, |_| ProducerStamp::NONE) {
+    match q.poll_send(now) {
         Poll::Send(out) => Some(out),
         Poll::Idle => None,
         Poll::Failed { error, .. } => panic!("unexpected failure {error}"),
@@ -178,7 +178,7 @@ fn retries_stop_at_the_delivery_timeout_with_the_last_error() {
                 assert!(completions[0].1.is_err());
                 break;
             }
-            AfterResponse::Unknown => panic!("unknown batch"),
+            other => panic!("unexpected {other:?}"),
         }
     }
     assert!(now - t0 <= Duration::from_millis(1_150));
@@ -221,7 +221,7 @@ fn queued_batches_expire_in_order_but_in_flight_ones_wait_for_their_answer() {
 fn idempotent_queues_never_expire() {
     let t0 = Instant::now();
     let mut cfg = config(0, 64);
-    cfg.expire_batches = false;
+    cfg.idempotent = true;
     let mut q = PartitionQueue::new(Arc::from("t"), 0, cfg);
     append(&mut q, t0, 1);
     assert!(q.expire(t0 + Duration::from_secs(3600)).0.is_empty());
@@ -268,41 +268,132 @@ fn stale_responses_are_ignored() {
     ));
 }
 
+fn idempotent_queue(identity: ProducerIdentity) -> PartitionQueue<u32> {
+    let mut cfg = config(0, 16 * 1024);
+    cfg.idempotent = true;
+    let mut q = PartitionQueue::new(Arc::from("t"), 0, cfg);
+    q.set_identity(identity);
+    q
+}
+
+fn sequence(out: &Outgoing) -> (i64, i16, i32) {
+    let b = &read_batches(&out.records, 1 << 20).unwrap()[0];
+    (b.producer_id, b.producer_epoch, b.base_sequence)
+}
+
+const ID: ProducerIdentity = ProducerIdentity {
+    producer_id: 7,
+    producer_epoch: 1,
+};
+
 #[test]
-fn stamp_is_taken_once_when_first_sent() {
+fn sequences_are_assigned_at_first_send_and_kept_on_retry() {
     let t0 = Instant::now();
-    let mut q = queue(0, 16 * 1024);
+    let mut q = idempotent_queue(ID);
     append(&mut q, t0, 1);
     append(&mut q, t0, 2);
-    let mut stamps = 0;
-    let stamp = ProducerStamp {
-        producer_id: 7,
-        producer_epoch: 1,
-        base_sequence: 40,
-        transactional: false,
+    let first = send(&mut q, t0).unwrap();
+    assert_eq!(sequence(&first), (7, 1, 0));
+    append(&mut q, t0, 3);
+    let timeout = ProducerError::RequestTimedOut {
+        broker: 1,
+        timeout_ms: 1,
     };
-    let Poll::Send(out) = q.poll_send(t0, |count| {
-        stamps += 1;
-        assert_eq!(count, 2, "the stamp sees the batch's record count");
-        stamp
-    }) else {
-        panic!("sends")
-    };
-    assert_eq!(read_batches(&out.records, 1 << 20).unwrap()[0].base_sequence, 40);
-    q.on_response(
+    q.on_response(t0, first.batch_id, SendOutcome::Failed(timeout));
+    let retry = send(&mut q, t0 + Duration::from_millis(100)).unwrap();
+    assert_eq!(retry.records, first.records, "same bytes, same sequence");
+    completed(q.on_response(t0, retry.batch_id, ok(0)));
+    let second = send(&mut q, t0 + Duration::from_millis(100)).unwrap();
+    assert_eq!(
+        sequence(&second),
+        (7, 1, 2),
+        "continues after the first batch's two records"
+    );
+}
+
+#[test]
+fn idempotent_retries_have_no_deadline() {
+    let t0 = Instant::now();
+    let mut q = idempotent_queue(ID);
+    append(&mut q, t0, 1);
+    let mut now = t0;
+    for _ in 0..50 {
+        let out = send(&mut q, now).unwrap();
+        let after = q.on_response(now, out.batch_id, broker_error(ErrorCode::NOT_ENOUGH_REPLICAS));
+        assert!(matches!(after, AfterResponse::Retrying { .. }));
+        now += Duration::from_secs(10);
+    }
+    assert!(q.expire(now).0.is_empty());
+}
+
+#[test]
+fn a_duplicate_sequence_is_a_success_without_offset() {
+    let t0 = Instant::now();
+    let mut q = idempotent_queue(ID);
+    append(&mut q, t0, 1);
+    let out = send(&mut q, t0).unwrap();
+    let done = completed(q.on_response(
         t0,
         out.batch_id,
-        SendOutcome::Failed(ProducerError::RequestTimedOut {
-            broker: 1,
-            timeout_ms: 1,
-        }),
-    );
-    let Poll::Send(retry) = q.poll_send(t0 + Duration::from_millis(100), |_| panic!("not stamped again"))
-    else {
-        panic!("retries")
+        broker_error(ErrorCode::DUPLICATE_SEQUENCE_NUMBER),
+    ));
+    assert_eq!(done[0].1.as_ref().unwrap().offset, -1);
+}
+
+#[test]
+fn sequence_errors_ask_for_an_epoch_bump_then_resend_from_sequence_zero() {
+    let t0 = Instant::now();
+    let mut q = idempotent_queue(ID);
+    append(&mut q, t0, 1);
+    let first = send(&mut q, t0).unwrap();
+    completed(q.on_response(t0, first.batch_id, ok(0)));
+    append(&mut q, t0, 2);
+    append(&mut q, t0, 3);
+    let second = send(&mut q, t0).unwrap();
+    assert_eq!(sequence(&second), (7, 1, 1));
+    append(&mut q, t0, 4);
+    let after = q.on_response(t0, second.batch_id, broker_error(ErrorCode::UNKNOWN_PRODUCER_ID));
+    assert!(matches!(after, AfterResponse::BumpEpoch { from } if from == ID));
+    let bumped = ProducerIdentity {
+        producer_id: 7,
+        producer_epoch: 2,
     };
-    assert_eq!(retry.records, out.records);
-    assert_eq!(stamps, 1);
+    q.set_identity(bumped);
+    let retry = send(&mut q, t0).unwrap();
+    assert_eq!(sequence(&retry), (7, 2, 0), "restamped under the new epoch");
+    assert_eq!(values(&retry), ["value-2", "value-3"]);
+    completed(q.on_response(t0, retry.batch_id, ok(1)));
+    let next = send(&mut q, t0).unwrap();
+    assert_eq!(sequence(&next), (7, 2, 2));
+}
+
+#[test]
+fn a_batch_of_an_older_epoch_is_renumbered_when_it_returns() {
+    let t0 = Instant::now();
+    let mut q = idempotent_queue(ID);
+    append(&mut q, t0, 1);
+    let out = send(&mut q, t0).unwrap();
+    let bumped = ProducerIdentity {
+        producer_id: 7,
+        producer_epoch: 2,
+    };
+    q.set_identity(bumped); // another partition caused a bump meanwhile
+    let after = q.on_response(t0, out.batch_id, broker_error(ErrorCode::INVALID_PRODUCER_EPOCH));
+    assert!(matches!(after, AfterResponse::Retrying { .. }));
+    let retry = send(&mut q, t0).unwrap();
+    assert_eq!(sequence(&retry), (7, 2, 0));
+}
+
+#[test]
+fn an_idempotent_queue_waits_for_its_identity() {
+    let t0 = Instant::now();
+    let mut cfg = config(0, 16 * 1024);
+    cfg.idempotent = true;
+    let mut q: PartitionQueue<u32> = PartitionQueue::new(Arc::from("t"), 0, cfg);
+    append(&mut q, t0, 1);
+    assert!(send(&mut q, t0).is_none());
+    q.set_identity(ID);
+    assert_eq!(sequence(&send(&mut q, t0).unwrap()), (7, 1, 0));
 }
 
 #[test]

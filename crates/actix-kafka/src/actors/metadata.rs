@@ -80,6 +80,15 @@ pub struct AwaitCluster {
     pub reply: oneshot::Sender<Result<(), ProducerError>>,
 }
 
+/// A connection to some broker, for requests any broker can answer
+/// (InitProducerId without a transactional id). Rotates on each call.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct AnyConnection {
+    /// Where the node id and connection go.
+    pub reply: oneshot::Sender<Result<(i32, Addr<BrokerConnectionActor>), ProducerError>>,
+}
+
 /// Stops the actor and its connections.
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -174,7 +183,7 @@ impl MetadataActor {
 
     /// The broker the next refresh asks: the known brokers in turn, or the
     /// bootstrap list (as pseudo node ids -1, -2, ...) before we know any.
-    fn refresh_target(&mut self) -> Addr<BrokerConnectionActor> {
+    fn refresh_target(&mut self) -> (i32, Addr<BrokerConnectionActor>) {
         let mut brokers: Vec<(i32, String)> = self.cluster.brokers().map(|b| (b.node_id, b.addr)).collect();
         if brokers.is_empty() {
             brokers = self
@@ -186,7 +195,7 @@ impl MetadataActor {
         }
         brokers.sort();
         let (node_id, addr) = brokers[self.next_broker % brokers.len()].clone();
-        self.connection_to(node_id, &addr)
+        (node_id, self.connection_to(node_id, &addr))
     }
 
     fn maybe_refresh(&mut self, ctx: &mut Context<Self>) {
@@ -204,7 +213,7 @@ impl MetadataActor {
             allow_auto_topic_creation: true,
             ..MetadataRequest::for_topics(topics)
         };
-        let target = self.refresh_target();
+        let (_, target) = self.refresh_target();
         target
             .send(Call(request))
             .into_actor(self)
@@ -374,6 +383,15 @@ impl Handler<AwaitCluster> for MetadataActor {
             self.cluster_waiters.push(msg);
             self.maybe_refresh(ctx);
         }
+    }
+}
+
+impl Handler<AnyConnection> for MetadataActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: AnyConnection, _: &mut Context<Self>) {
+        self.next_broker += 1;
+        let _ = msg.reply.send(Ok(self.refresh_target()));
     }
 }
 

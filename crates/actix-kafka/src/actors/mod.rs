@@ -10,8 +10,8 @@
 //!                          MetadataActor ──Call(Metadata)──▶ ┘
 //! ```
 //!
-//! The `TransactionCoordinatorActor` ([`transaction`]) is a skeleton until
-//! idempotence and transactions arrive.
+//! The `TransactionCoordinatorActor` ([`transaction`]) owns the idempotent
+//! producer's id and epoch; transactions join it next.
 
 pub mod metadata;
 pub mod partition;

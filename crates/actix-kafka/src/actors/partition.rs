@@ -7,10 +7,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use kafka_wire::record::{ProducerStamp, RecordHeader};
+use kafka_wire::record::RecordHeader;
 use tokio::sync::oneshot;
 
 use super::metadata::{GetLeader, Leader, MetadataActor};
+use super::transaction::{BumpEpoch, TransactionCoordinatorActor};
+use crate::accumulator::ProducerIdentity;
 use crate::accumulator::{AfterResponse, Completion, NewRecord, Outgoing, PartitionQueue, Poll, SendOutcome};
 use crate::connection::{ConnectionError, ProducePartition};
 use crate::error::ProducerError;
@@ -86,7 +88,14 @@ pub struct PartitionAccumulatorActor {
     appended: u64,
     completed: u64,
     flush_waiters: Vec<(u64, oneshot::Sender<()>)>,
+    /// Idempotence: where to ask for epoch bumps.
+    coordinator: Option<Addr<TransactionCoordinatorActor>>,
 }
+
+/// The producer identity changed (idempotence: first id, or an epoch bump).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SetIdentity(pub ProducerIdentity);
 
 impl PartitionAccumulatorActor {
     /// An actor for one partition.
@@ -97,6 +106,7 @@ impl PartitionAccumulatorActor {
         retry_backoff: Duration,
         metadata: Addr<MetadataActor>,
         completed_to: Recipient<BatchCompleted>,
+        coordinator: Option<Addr<TransactionCoordinatorActor>>,
     ) -> Self {
         PartitionAccumulatorActor {
             queue,
@@ -112,6 +122,7 @@ impl PartitionAccumulatorActor {
             appended: 0,
             completed: 0,
             flush_waiters: Vec::new(),
+            coordinator,
         }
     }
 
@@ -125,7 +136,7 @@ impl PartitionAccumulatorActor {
         if !self.queue.has_in_flight() && !self.queue.is_empty() && self.leader.is_none() {
             self.lookup_leader(ctx);
         } else if let Some(leader) = self.leader.clone() {
-            match self.queue.poll_send(now, |_| ProducerStamp::NONE) {
+            match self.queue.poll_send(now) {
                 Poll::Idle => {}
                 Poll::Send(outgoing) => self.send(outgoing, leader, ctx),
                 Poll::Failed {
@@ -249,6 +260,10 @@ impl PartitionAccumulatorActor {
                     self.stale_leader = true;
                 }
             }
+            AfterResponse::BumpEpoch { from } => match &self.coordinator {
+                Some(coordinator) => coordinator.do_send(BumpEpoch { from }),
+                None => tracing::error!("sequence error without an idempotence coordinator"),
+            },
             AfterResponse::Unknown => {}
         }
         self.drive(ctx);
@@ -336,6 +351,15 @@ impl Handler<Append> for PartitionAccumulatorActor {
         if let Err((delivery, error)) = self.queue.append(Instant::now(), new, msg.delivery, msg.reserved) {
             self.deliver(vec![(delivery, Err(error))], msg.reserved, -1);
         }
+        self.drive(ctx);
+    }
+}
+
+impl Handler<SetIdentity> for PartitionAccumulatorActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: SetIdentity, ctx: &mut Context<Self>) {
+        self.queue.set_identity(msg.0);
         self.drive(ctx);
     }
 }

@@ -20,8 +20,10 @@ use tokio::sync::oneshot;
 use super::metadata::{GetTopic, ListenForTopics, MetadataActor, ShutdownMetadata, TopicsUpdated};
 use super::partition::{
     Append, AppendBatch, BatchCompleted, DeliverySender, FlushPartition, PartitionAccumulatorActor,
+    SetIdentity,
 };
-use crate::accumulator::{BufferPool, PartitionQueue, QueueConfig};
+use super::transaction::{IdentityChanged, ListenForIdentity, TransactionCoordinatorActor};
+use crate::accumulator::{BufferPool, PartitionQueue, ProducerIdentity, QueueConfig};
 use crate::config::ProducerConfig;
 use crate::error::ProducerError;
 use crate::metadata::{validate_topic_name, TopicInfo};
@@ -159,11 +161,19 @@ pub struct ProducerActor {
     subscribers: Vec<Recipient<DeliveryEvent>>,
     state: State,
     pool_timer: Option<SpawnHandle>,
+    /// Idempotence: the current identity and who bumps it.
+    identity: Option<ProducerIdentity>,
+    coordinator: Option<Addr<TransactionCoordinatorActor>>,
 }
 
 impl ProducerActor {
     /// A producer with a validated `config` and a running metadata actor.
-    pub fn new(config: Arc<ProducerConfig>, metadata: Addr<MetadataActor>) -> Self {
+    /// An idempotent producer also has its coordinator and first identity.
+    pub fn new(
+        config: Arc<ProducerConfig>,
+        metadata: Addr<MetadataActor>,
+        idempotence: Option<(Addr<TransactionCoordinatorActor>, ProducerIdentity)>,
+    ) -> Self {
         let seed = now_ms() as u64 ^ u64::from(std::process::id());
         ProducerActor {
             acks: config.effective_acks().code(),
@@ -178,6 +188,8 @@ impl ProducerActor {
             subscribers: Vec::new(),
             state: State::Running,
             pool_timer: None,
+            identity: idempotence.as_ref().map(|(_, identity)| *identity),
+            coordinator: idempotence.map(|(coordinator, _)| coordinator),
         }
     }
 
@@ -392,9 +404,13 @@ impl ProducerActor {
                 retry_backoff: Duration::from_millis(c.retry_backoff_ms),
                 delivery_timeout: Duration::from_millis(c.request_timeout_ms),
                 compression: c.compression_type,
-                expire_batches: !c.is_idempotent(),
+                idempotent: c.is_idempotent(),
             },
         );
+        let mut queue = queue;
+        if let Some(identity) = self.identity {
+            queue.set_identity(identity);
+        }
         let addr = PartitionAccumulatorActor::new(
             queue,
             self.acks,
@@ -402,6 +418,7 @@ impl ProducerActor {
             Duration::from_millis(c.retry_backoff_ms),
             self.metadata.clone(),
             ctx.address().recipient(),
+            self.coordinator.clone(),
         )
         .start();
         self.partitions.insert(key, addr.clone());
@@ -476,6 +493,9 @@ impl Actor for ProducerActor {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         self.metadata.do_send(ListenForTopics(ctx.address().recipient()));
+        if let Some(coordinator) = &self.coordinator {
+            coordinator.do_send(ListenForIdentity(ctx.address().recipient()));
+        }
         // Callers that `send` wait while this many messages are queued: the
         // mailbox's share of backpressure (buffer_memory is the rest).
         ctx.set_mailbox_capacity(MAILBOX_CAPACITY);
@@ -578,6 +598,17 @@ impl Handler<TopicsUpdated> for ProducerActor {
                 }
                 *known = info;
             }
+        }
+    }
+}
+
+impl Handler<IdentityChanged> for ProducerActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: IdentityChanged, _: &mut Context<Self>) {
+        self.identity = Some(msg.0);
+        for partition in self.partitions.values() {
+            partition.do_send(SetIdentity(msg.0));
         }
     }
 }
