@@ -16,6 +16,7 @@ pub mod partitioner;
 pub mod probe;
 mod producer;
 pub mod record;
+pub mod transaction;
 
 pub use actors::{DeliveryEvent, Produce, ProduceAll, ProducerActor};
 pub use config::ProducerConfig;

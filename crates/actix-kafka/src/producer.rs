@@ -23,7 +23,8 @@ use tokio::sync::oneshot;
 
 use crate::actors::metadata::{AwaitCluster, MetadataActor, ShutdownMetadata};
 use crate::actors::producer::{
-    Enqueue, EnqueueAll, EnqueueBatch, Flush, PartitionsFor, ProducerActor, Stop, Subscribe,
+    BeginTransaction, EndTransaction, Enqueue, EnqueueAll, EnqueueBatch, Flush, PartitionsFor, ProducerActor,
+    SendOffsetsToTransaction, Stop, Subscribe,
 };
 use crate::actors::transaction::{InitIdentity, TransactionCoordinatorActor};
 use crate::actors::DeliveryEvent;
@@ -277,6 +278,79 @@ impl Producer {
     /// Subscribes `recipient` to delivery events (one per batch).
     pub fn subscribe(&self, recipient: Recipient<DeliveryEvent>) {
         self.addr.do_send(Subscribe(recipient));
+    }
+
+    /// Opens a transaction (a producer with a `transactional_id`).
+    pub async fn begin_transaction(&self) -> Result<(), ProducerError> {
+        self.addr
+            .send(BeginTransaction)
+            .await
+            .map_err(|_| ProducerError::Closed)?
+    }
+
+    /// Flushes the transaction's records and commits it. Once started it runs
+    /// to completion even if this future is dropped. After an error whose
+    /// outcome is unknown (a timeout), call it again: the same commit is
+    /// retried, never switched to an abort.
+    pub async fn commit_transaction(&self) -> Result<(), ProducerError> {
+        self.end_transaction(true).await
+    }
+
+    /// Flushes the transaction's records and aborts it: `read_committed`
+    /// consumers never see them. Runs to completion once started.
+    pub async fn abort_transaction(&self) -> Result<(), ProducerError> {
+        self.end_transaction(false).await
+    }
+
+    async fn end_transaction(&self, commit: bool) -> Result<(), ProducerError> {
+        // The request is owned by a spawned task, so the actor handles it
+        // whether or not the caller keeps waiting.
+        let request = self.addr.send(EndTransaction { commit });
+        let (reply, answer) = oneshot::channel();
+        actix_rt::spawn(async move {
+            let _ = reply.send(request.await);
+        });
+        answer
+            .await
+            .map_err(|_| ProducerError::Closed)?
+            .map_err(|_| ProducerError::Closed)?
+    }
+
+    /// Runs `body` in a transaction: commits when it returns `Ok`, aborts
+    /// when it returns `Err` (and returns that error).
+    pub async fn transaction<T, F, Fut>(&self, body: F) -> Result<T, ProducerError>
+    where
+        F: FnOnce(Producer) -> Fut,
+        Fut: Future<Output = Result<T, ProducerError>>,
+    {
+        self.begin_transaction().await?;
+        match body(self.clone()).await {
+            Ok(value) => {
+                self.commit_transaction().await?;
+                Ok(value)
+            }
+            Err(error) => {
+                if let Err(abort_error) = self.abort_transaction().await {
+                    tracing::warn!(%abort_error, "abort after a failed transaction body failed");
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// Adds consumed offsets (`(topic, partition, next offset)`) of
+    /// `group_id` to the open transaction: they are committed for the group
+    /// only if the transaction commits.
+    pub async fn send_offsets_to_transaction(
+        &self,
+        offsets: Vec<(String, i32, i64)>,
+        group_id: &str,
+    ) -> Result<(), ProducerError> {
+        let message = SendOffsetsToTransaction {
+            offsets,
+            group_id: group_id.to_string(),
+        };
+        self.addr.send(message).await.map_err(|_| ProducerError::Closed)?
     }
 
     /// Refuses new records, flushes everything enqueued, and stops.

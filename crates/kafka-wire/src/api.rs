@@ -209,6 +209,18 @@ impl NegotiatedVersions {
         NegotiatedVersions { chosen }
     }
 
+    /// Lowers the chosen version of each API in `caps` to at most its cap (a
+    /// client that must not use a newer version's semantics, e.g. a
+    /// transactional producer speaking transaction.version 1).
+    pub fn capped(mut self, caps: &[(ApiKey, i16)]) -> Self {
+        for (api, version) in &mut self.chosen {
+            if let Some((_, cap)) = caps.iter().find(|(capped, _)| capped == api) {
+                *version = (*version).min(*cap);
+            }
+        }
+        self
+    }
+
     /// The version to use for `api`, or `None` if the broker and we share none.
     pub fn version(&self, api: ApiKey) -> Option<i16> {
         self.chosen.iter().find(|(k, _)| *k == api).map(|(_, v)| *v)
@@ -256,6 +268,9 @@ mod tests {
         assert_eq!(v.version(ApiKey::Metadata), Some(8));
         assert_eq!(v.version(ApiKey::SaslAuthenticate), None, "no common version");
         assert_eq!(v.version(ApiKey::EndTxn), None, "not advertised");
+        let capped = v.capped(&[(ApiKey::Produce, 11), (ApiKey::Metadata, 9)]);
+        assert_eq!(capped.version(ApiKey::Produce), Some(11));
+        assert_eq!(capped.version(ApiKey::Metadata), Some(8), "caps only lower");
     }
 
     #[test]

@@ -32,6 +32,10 @@ pub struct QueueConfig {
     /// they never expire and retriable errors are retried without a deadline
     /// (a gap would break the sequences); a duplicate is a success.
     pub idempotent: bool,
+    /// Batches belong to transactions (implies `idempotent`). A sequence
+    /// error then fails the batch (the transaction must abort) instead of
+    /// bumping the epoch.
+    pub transactional: bool,
 }
 
 /// The producer id and epoch an idempotent producer stamps on its batches.
@@ -296,7 +300,8 @@ impl<T> PartitionQueue<T> {
         for batch in &mut self.sealed {
             if let Some(encoded) = &batch.encoded {
                 let count = encoded.record_count();
-                batch.encoded = Some(encoded.restamped(stamp(identity, self.next_sequence)));
+                batch.encoded =
+                    Some(encoded.restamped(stamp(identity, self.next_sequence, self.config.transactional)));
                 self.next_sequence = next_sequence(self.next_sequence, count);
             }
         }
@@ -432,10 +437,11 @@ impl<T> PartitionQueue<T> {
             return Poll::Idle;
         };
         let identity = self.identity;
+        let transactional = self.config.transactional;
         let sequence = &mut self.next_sequence;
         let encoded = batch.encode(|count| match identity {
             Some(identity) => {
-                let stamped = stamp(identity, *sequence);
+                let stamped = stamp(identity, *sequence, transactional);
                 *sequence = next_sequence(*sequence, count);
                 stamped
             }
@@ -516,7 +522,9 @@ impl<T> PartitionQueue<T> {
                 };
                 self.apply(now, batch, written)
             }
-            ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER | ErrorCode::UNKNOWN_PRODUCER_ID => {
+            ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER | ErrorCode::UNKNOWN_PRODUCER_ID
+                if !self.config.transactional =>
+            {
                 // KIP-360: not written; retry under a bumped epoch with
                 // sequences restarted.
                 let from = sent_with.map(|s| ProducerIdentity {
@@ -722,12 +730,12 @@ impl<T> PartitionQueue<T> {
     }
 }
 
-fn stamp(identity: ProducerIdentity, base_sequence: i32) -> ProducerStamp {
+fn stamp(identity: ProducerIdentity, base_sequence: i32, transactional: bool) -> ProducerStamp {
     ProducerStamp {
         producer_id: identity.producer_id,
         producer_epoch: identity.producer_epoch,
         base_sequence,
-        transactional: false,
+        transactional,
     }
 }
 

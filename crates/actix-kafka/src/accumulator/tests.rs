@@ -18,6 +18,7 @@ fn config(linger_ms: u64, max_batch_size: usize) -> QueueConfig {
         delivery_timeout: Duration::from_millis(1_000),
         compression: Compression::None,
         idempotent: false,
+        transactional: false,
     }
 }
 

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
+use kafka_wire::api::ApiKey;
 use kafka_wire::messages::metadata::MetadataRequest;
 use kafka_wire::ErrorCode;
 use tokio::sync::oneshot;
@@ -87,6 +88,16 @@ pub struct AwaitCluster {
 pub struct AnyConnection {
     /// Where the node id and connection go.
     pub reply: oneshot::Sender<Result<(i32, Addr<BrokerConnectionActor>), ProducerError>>,
+}
+
+/// A connection to the broker `node_id` at `addr` (a coordinator).
+#[derive(Message)]
+#[rtype(result = "Addr<BrokerConnectionActor>")]
+pub struct ConnectionTo {
+    /// Its node id.
+    pub node_id: i32,
+    /// `host:port`.
+    pub addr: String,
 }
 
 /// Stops the actor and its connections.
@@ -166,6 +177,15 @@ impl MetadataActor {
             reconnect_backoff: Duration::from_millis(c.reconnect_backoff_ms),
             max_frame_size: kafka_wire::frame::DEFAULT_MAX_FRAME_SIZE,
             idle_timeout: c.connections_max_idle(),
+            max_versions: if c.is_transactional() {
+                // Transactions speak transaction.version 1 (explicit
+                // AddPartitionsToTxn, epoch fixed per session), which every
+                // 2.8–4.x cluster accepts; KIP-890 (Produce v12, EndTxn v5)
+                // is not used yet.
+                vec![(ApiKey::Produce, 11), (ApiKey::EndTxn, 4)]
+            } else {
+                Vec::new()
+            },
         })
         .start();
         self.connections.insert(node_id, conn.clone());
@@ -392,6 +412,14 @@ impl Handler<AnyConnection> for MetadataActor {
     fn handle(&mut self, msg: AnyConnection, _: &mut Context<Self>) {
         self.next_broker += 1;
         let _ = msg.reply.send(Ok(self.refresh_target()));
+    }
+}
+
+impl Handler<ConnectionTo> for MetadataActor {
+    type Result = MessageResult<ConnectionTo>;
+
+    fn handle(&mut self, msg: ConnectionTo, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(self.connection_to(msg.node_id, &msg.addr))
     }
 }
 

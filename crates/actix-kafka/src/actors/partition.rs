@@ -11,7 +11,7 @@ use kafka_wire::record::RecordHeader;
 use tokio::sync::oneshot;
 
 use super::metadata::{GetLeader, Leader, MetadataActor};
-use super::transaction::{BumpEpoch, TransactionCoordinatorActor};
+use super::transaction::{BumpEpoch, TransactionCoordinatorActor, TxnAddPartition, TxnBatchFailed};
 use crate::accumulator::ProducerIdentity;
 use crate::accumulator::{AfterResponse, Completion, NewRecord, Outgoing, PartitionQueue, Poll, SendOutcome};
 use crate::connection::{ConnectionError, ProducePartition};
@@ -88,8 +88,14 @@ pub struct PartitionAccumulatorActor {
     appended: u64,
     completed: u64,
     flush_waiters: Vec<(u64, oneshot::Sender<()>)>,
-    /// Idempotence: where to ask for epoch bumps.
+    /// Idempotence: where to ask for epoch bumps (and transactions).
     coordinator: Option<Addr<TransactionCoordinatorActor>>,
+    /// Transactions: the id, and whether this partition was registered in
+    /// the open transaction for the next batch (asked before every batch;
+    /// the coordinator answers at once when it already is).
+    transactional_id: Option<String>,
+    txn_partition_added: bool,
+    adding_txn_partition: bool,
 }
 
 /// The producer identity changed (idempotence: first id, or an epoch bump).
@@ -97,22 +103,36 @@ pub struct PartitionAccumulatorActor {
 #[rtype(result = "()")]
 pub struct SetIdentity(pub ProducerIdentity);
 
+/// The producer settings a partition actor uses.
+#[derive(Debug, Clone)]
+pub struct PartitionSettings {
+    /// acks for its produce requests.
+    pub acks: i16,
+    /// The broker-side timeout of its produce requests.
+    pub request_timeout_ms: i32,
+    /// Pause before looking for a leader again.
+    pub retry_backoff: Duration,
+    /// The transactional id, for a transactional producer.
+    pub transactional_id: Option<String>,
+}
+
 impl PartitionAccumulatorActor {
     /// An actor for one partition.
     pub fn new(
         queue: PartitionQueue<DeliverySender>,
-        acks: i16,
-        request_timeout_ms: i32,
-        retry_backoff: Duration,
+        settings: PartitionSettings,
         metadata: Addr<MetadataActor>,
         completed_to: Recipient<BatchCompleted>,
         coordinator: Option<Addr<TransactionCoordinatorActor>>,
     ) -> Self {
         PartitionAccumulatorActor {
             queue,
-            acks,
-            request_timeout_ms,
-            retry_backoff,
+            acks: settings.acks,
+            request_timeout_ms: settings.request_timeout_ms,
+            retry_backoff: settings.retry_backoff,
+            transactional_id: settings.transactional_id,
+            txn_partition_added: false,
+            adding_txn_partition: false,
             metadata,
             completed_to,
             leader: None,
@@ -133,7 +153,10 @@ impl PartitionAccumulatorActor {
         let (expired, released) = self.queue.expire(now);
         self.deliver(expired, released, -1);
 
-        if !self.queue.has_in_flight() && !self.queue.is_empty() && self.leader.is_none() {
+        let idle = !self.queue.has_in_flight() && !self.queue.is_empty();
+        if idle && self.transactional_id.is_some() && !self.txn_partition_added {
+            self.add_to_transaction(ctx);
+        } else if idle && self.leader.is_none() {
             self.lookup_leader(ctx);
         } else if let Some(leader) = self.leader.clone() {
             match self.queue.poll_send(now) {
@@ -168,6 +191,37 @@ impl PartitionAccumulatorActor {
             });
             self.wakeup = Some((at, handle));
         }
+    }
+
+    /// AddPartitionsToTxn through the coordinator before the next batch.
+    fn add_to_transaction(&mut self, ctx: &mut Context<Self>) {
+        let Some(coordinator) = self.coordinator.clone() else {
+            return;
+        };
+        if self.adding_txn_partition {
+            return;
+        }
+        self.adding_txn_partition = true;
+        let request = TxnAddPartition {
+            topic: self.queue.topic().clone(),
+            partition: self.queue.partition(),
+        };
+        coordinator
+            .send(request)
+            .into_actor(self)
+            .map(|result, actor, ctx| {
+                actor.adding_txn_partition = false;
+                match result.unwrap_or(Err(ProducerError::Closed)) {
+                    Ok(()) => actor.txn_partition_added = true,
+                    Err(error) => {
+                        // The transaction cannot take these records.
+                        let (failed, released) = actor.queue.fail_queued(&error);
+                        actor.deliver(failed, released, -1);
+                    }
+                }
+                actor.drive(ctx);
+            })
+            .spawn(ctx);
     }
 
     fn lookup_leader(&mut self, ctx: &mut Context<Self>) {
@@ -209,7 +263,7 @@ impl PartitionAccumulatorActor {
             records: outgoing.records,
             acks: self.acks,
             timeout_ms: self.request_timeout_ms,
-            transactional_id: None,
+            transactional_id: self.transactional_id.clone(),
             deadline: outgoing.deadline,
         };
         let batch_id = outgoing.batch_id;
@@ -275,7 +329,16 @@ impl PartitionAccumulatorActor {
             return;
         }
         let record_count = completions.len();
+        // The next batch asks the coordinator again (a new transaction may
+        // have started).
+        self.txn_partition_added = false;
         let error = completions.iter().find_map(|(_, r)| r.as_ref().err().cloned());
+        // A failed batch dooms the open transaction. Told before flush
+        // waiters are answered, so a commit that follows the flush sees it.
+        if let (Some(error), Some(coordinator), Some(_)) = (&error, &self.coordinator, &self.transactional_id)
+        {
+            coordinator.do_send(TxnBatchFailed(error.clone()));
+        }
         for (delivery, result) in completions {
             // A caller that dropped its delivery future does not cancel the
             // send; its result is simply not read.

@@ -20,9 +20,11 @@ use tokio::sync::oneshot;
 use super::metadata::{GetTopic, ListenForTopics, MetadataActor, ShutdownMetadata, TopicsUpdated};
 use super::partition::{
     Append, AppendBatch, BatchCompleted, DeliverySender, FlushPartition, PartitionAccumulatorActor,
-    SetIdentity,
+    PartitionSettings, SetIdentity,
 };
-use super::transaction::{IdentityChanged, ListenForIdentity, TransactionCoordinatorActor};
+use super::transaction::{
+    IdentityChanged, ListenForIdentity, TransactionCoordinatorActor, TxnBegin, TxnEnd, TxnSendOffsets,
+};
 use crate::accumulator::{BufferPool, PartitionQueue, ProducerIdentity, QueueConfig};
 use crate::config::ProducerConfig;
 use crate::error::ProducerError;
@@ -164,6 +166,8 @@ pub struct ProducerActor {
     /// Idempotence: the current identity and who bumps it.
     identity: Option<ProducerIdentity>,
     coordinator: Option<Addr<TransactionCoordinatorActor>>,
+    /// Transactions: whether sends are accepted (between begin and commit/abort).
+    txn_open: bool,
 }
 
 impl ProducerActor {
@@ -190,6 +194,7 @@ impl ProducerActor {
             pool_timer: None,
             identity: idempotence.as_ref().map(|(_, identity)| *identity),
             coordinator: idempotence.map(|(coordinator, _)| coordinator),
+            txn_open: false,
         }
     }
 
@@ -197,11 +202,24 @@ impl ProducerActor {
         Duration::from_millis(self.config.max_block_ms)
     }
 
-    /// Checks what can be checked without metadata, and sizes the record.
-    fn validate(&self, record: &ProducerRecord) -> Result<usize, ProducerError> {
+    /// Whether a record may be enqueued now: running, and inside a
+    /// transaction for a transactional producer.
+    fn check_open(&self) -> Result<(), ProducerError> {
         if self.state != State::Running {
             return Err(ProducerError::Closed);
         }
+        if self.config.is_transactional() && !self.txn_open {
+            return Err(ProducerError::TransactionalMisuse {
+                reason: "a transactional producer sends only inside a transaction (begin_transaction first)"
+                    .to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks what can be checked without metadata, and sizes the record.
+    fn validate(&self, record: &ProducerRecord) -> Result<usize, ProducerError> {
+        self.check_open()?;
         validate_topic_name(&record.topic).map_err(|reason| ProducerError::InvalidTopic {
             topic: record.topic.clone(),
             reason: reason.to_string(),
@@ -227,8 +245,8 @@ impl ProducerActor {
     }
 
     fn enqueue_batch(&mut self, msg: EnqueueBatch, ctx: &mut Context<Self>) {
-        let checked = if self.state != State::Running {
-            Err(ProducerError::Closed)
+        let checked = if let Err(e) = self.check_open() {
+            Err(e)
         } else if msg.builder.is_empty() {
             Err(ProducerError::Encode {
                 reason: "a batch needs at least one record".to_string(),
@@ -405,17 +423,22 @@ impl ProducerActor {
                 delivery_timeout: Duration::from_millis(c.request_timeout_ms),
                 compression: c.compression_type,
                 idempotent: c.is_idempotent(),
+                transactional: c.is_transactional(),
             },
         );
         let mut queue = queue;
         if let Some(identity) = self.identity {
             queue.set_identity(identity);
         }
+        let settings = PartitionSettings {
+            acks: self.acks,
+            request_timeout_ms: i32::try_from(c.request_timeout_ms).unwrap_or(i32::MAX),
+            retry_backoff: c.retry_backoff(),
+            transactional_id: c.transactional_id.clone(),
+        };
         let addr = PartitionAccumulatorActor::new(
             queue,
-            self.acks,
-            i32::try_from(c.request_timeout_ms).unwrap_or(i32::MAX),
-            Duration::from_millis(c.retry_backoff_ms),
+            settings,
             self.metadata.clone(),
             ctx.address().recipient(),
             self.coordinator.clone(),
@@ -662,5 +685,112 @@ impl Handler<Stop> for ProducerActor {
             actor.partitions.clear();
             ctx.stop();
         }))
+    }
+}
+
+/// Opens a transaction (transactional producers only).
+#[derive(Message)]
+#[rtype(result = "Result<(), ProducerError>")]
+pub struct BeginTransaction;
+
+/// Flushes the open transaction's records, then commits (`commit`) or aborts
+/// it. Sends are refused from the moment this is handled until the next
+/// begin. Runs to completion once handled, whoever waits for the answer.
+#[derive(Message)]
+#[rtype(result = "Result<(), ProducerError>")]
+pub struct EndTransaction {
+    /// Commit or abort.
+    pub commit: bool,
+}
+
+/// Adds consumer group offsets to the open transaction.
+#[derive(Message)]
+#[rtype(result = "Result<(), ProducerError>")]
+pub struct SendOffsetsToTransaction {
+    /// `(topic, partition, next offset to consume)`.
+    pub offsets: Vec<(String, i32, i64)>,
+    /// The consumer group.
+    pub group_id: String,
+}
+
+fn not_transactional() -> ProducerError {
+    ProducerError::TransactionalMisuse {
+        reason: "transaction calls need a transactional_id".to_string(),
+    }
+}
+
+impl ProducerActor {
+    fn txn_coordinator(&self) -> Result<Addr<TransactionCoordinatorActor>, ProducerError> {
+        match (&self.coordinator, self.config.is_transactional()) {
+            (Some(coordinator), true) => Ok(coordinator.clone()),
+            _ => Err(not_transactional()),
+        }
+    }
+}
+
+impl Handler<BeginTransaction> for ProducerActor {
+    type Result = ResponseActFuture<Self, Result<(), ProducerError>>;
+
+    fn handle(&mut self, _: BeginTransaction, _: &mut Context<Self>) -> Self::Result {
+        let coordinator = match self.txn_coordinator() {
+            Ok(c) if self.state == State::Running => c,
+            Ok(_) => return Box::pin(fut::ready(Err(ProducerError::Closed))),
+            Err(e) => return Box::pin(fut::ready(Err(e))),
+        };
+        Box::pin(
+            coordinator
+                .send(TxnBegin)
+                .into_actor(self)
+                .map(|result, actor, _| {
+                    let result = result.unwrap_or(Err(ProducerError::Closed));
+                    if result.is_ok() {
+                        actor.txn_open = true;
+                    }
+                    result
+                }),
+        )
+    }
+}
+
+impl Handler<EndTransaction> for ProducerActor {
+    type Result = ResponseActFuture<Self, Result<(), ProducerError>>;
+
+    fn handle(&mut self, msg: EndTransaction, _: &mut Context<Self>) -> Self::Result {
+        let coordinator = match self.txn_coordinator() {
+            Ok(c) => c,
+            Err(e) => return Box::pin(fut::ready(Err(e))),
+        };
+        self.txn_open = false;
+        let flush = self.flush_all();
+        Box::pin(
+            async move {
+                flush.await;
+                coordinator
+                    .send(TxnEnd { commit: msg.commit })
+                    .await
+                    .unwrap_or(Err(ProducerError::Closed))
+            }
+            .into_actor(self),
+        )
+    }
+}
+
+impl Handler<SendOffsetsToTransaction> for ProducerActor {
+    type Result = ResponseFuture<Result<(), ProducerError>>;
+
+    fn handle(&mut self, msg: SendOffsetsToTransaction, _: &mut Context<Self>) -> Self::Result {
+        let coordinator = match self.txn_coordinator() {
+            Ok(c) => c,
+            Err(e) => return Box::pin(std::future::ready(Err(e))),
+        };
+        Box::pin(async move {
+            coordinator
+                .send(TxnSendOffsets {
+                    offsets: msg.offsets,
+                    group_id: msg.group_id,
+                })
+                .await
+                .unwrap_or(Err(ProducerError::Closed))
+        })
     }
 }

@@ -9,9 +9,13 @@
 //! Requests to bump an epoch that was already bumped are ignored, so many
 //! partitions hitting the same error cause one bump.
 //!
-//! Transactions (FindCoordinator, the transaction state machine, AddPartitions
-//! / AddOffsets / TxnOffsetCommit / EndTxn) join this actor in the next
-//! milestone.
+//! With a `transactional_id` it also runs transactions (transaction.version 1
+//! semantics, accepted by every 2.8–4.x cluster): FindCoordinator, then
+//! InitProducerId at the coordinator (fencing any earlier instance),
+//! AddPartitionsToTxn before a partition's first batch of each transaction,
+//! AddOffsetsToTxn + TxnOffsetCommit for `send_offsets_to_transaction`, and
+//! EndTxn. The state machine is [`crate::transaction::Transaction`]; this
+//! actor serializes every change to it.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,12 +24,27 @@ use actix::prelude::*;
 use kafka_wire::messages::init_producer_id::InitProducerIdRequest;
 use tokio::sync::oneshot;
 
-use super::metadata::{AnyConnection, MetadataActor};
+use super::metadata::{AnyConnection, ConnectionTo, MetadataActor};
 use super::partition::connection_error;
 use crate::accumulator::ProducerIdentity;
 use crate::config::ProducerConfig;
+use crate::connection::BrokerConnectionActor;
 use crate::connection::{Call, ConnectionError};
+use crate::error::ErrorClass;
 use crate::error::ProducerError;
+use crate::transaction::Transaction;
+use kafka_wire::messages::add_offsets_to_txn::AddOffsetsToTxnRequest;
+use kafka_wire::messages::add_partitions_to_txn::{
+    AddPartitionsToTxnRequest, AddPartitionsToTxnResponse, AddPartitionsToTxnTopic,
+};
+use kafka_wire::messages::end_txn::EndTxnRequest;
+use kafka_wire::messages::find_coordinator::{CoordinatorType, FindCoordinatorRequest};
+use kafka_wire::messages::txn_offset_commit::{
+    TxnOffsetCommitRequest, TxnOffsetCommitRequestPartition, TxnOffsetCommitRequestTopic,
+    TxnOffsetCommitResponse,
+};
+use kafka_wire::messages::Request;
+use kafka_wire::ErrorCode;
 
 /// Obtains the first identity; answers once it is known or `max_block_ms`
 /// passed.
@@ -59,6 +78,7 @@ pub struct TransactionCoordinatorActor {
     identity: Option<ProducerIdentity>,
     listeners: Vec<Recipient<IdentityChanged>>,
     bumping: bool,
+    txn: Transaction,
 }
 
 impl TransactionCoordinatorActor {
@@ -70,7 +90,101 @@ impl TransactionCoordinatorActor {
             identity: None,
             listeners: Vec::new(),
             bumping: false,
+            txn: Transaction::default(),
         }
+    }
+
+    fn txn_context(&self) -> Result<(String, ProducerIdentity), ProducerError> {
+        let id = self
+            .config
+            .transactional_id
+            .clone()
+            .ok_or_else(|| ProducerError::TransactionalMisuse {
+                reason: "transactions need a transactional_id".to_string(),
+            })?;
+        let identity = self.identity.ok_or(ProducerError::Closed)?;
+        Ok((id, identity))
+    }
+
+    fn deadline(&self) -> Instant {
+        Instant::now() + self.config.max_block()
+    }
+}
+
+/// Where requests for the transactional id (or a group) go.
+type Coordinator = (i32, Addr<BrokerConnectionActor>);
+
+/// Finds the coordinator of `key` (one attempt).
+async fn find_coordinator(
+    metadata: &Addr<MetadataActor>,
+    key_type: CoordinatorType,
+    key: &str,
+) -> Result<Coordinator, ProducerError> {
+    let (reply, answer) = oneshot::channel();
+    metadata.do_send(AnyConnection { reply });
+    let (node_id, connection) = answer.await.unwrap_or(Err(ProducerError::Closed))?;
+    let response = connection
+        .send(Call(FindCoordinatorRequest::single(key_type, key)))
+        .await
+        .map_err(|_| ProducerError::Closed)?
+        .map_err(|e| connection_error(node_id, e))?;
+    let found = response.coordinator(key).ok_or_else(|| ProducerError::Protocol {
+        broker: node_id.to_string(),
+        reason: "FindCoordinator answered without the key".to_string(),
+    })?;
+    if !found.error_code.is_ok() {
+        return Err(ProducerError::from_broker(
+            found.error_code,
+            found.error_message.clone(),
+        ));
+    }
+    let addr = format!("{}:{}", found.host, found.port);
+    let connection = metadata
+        .send(ConnectionTo {
+            node_id: found.node_id,
+            addr,
+        })
+        .await
+        .map_err(|_| ProducerError::Closed)?;
+    Ok((found.node_id, connection))
+}
+
+/// Sends `request` to the coordinator of `key` and checks its error code,
+/// retrying retriable failures (finding the coordinator again each time)
+/// until `deadline`. CONCURRENT_TRANSACTIONS retries after 20 ms, as the Java
+/// client does.
+async fn call_coordinator<R>(
+    metadata: &Addr<MetadataActor>,
+    key_type: CoordinatorType,
+    key: &str,
+    request: R,
+    error_of: impl Fn(&R::Response) -> ErrorCode,
+    backoff: Duration,
+    deadline: Instant,
+) -> Result<R::Response, ProducerError>
+where
+    R: Request + Clone + Send + 'static,
+    R::Response: Send + 'static,
+{
+    loop {
+        let error = match find_coordinator(metadata, key_type, key).await {
+            Err(e) => e,
+            Ok((node_id, connection)) => match connection.send(Call(request.clone())).await {
+                Ok(Ok(response)) if error_of(&response).is_ok() => return Ok(response),
+                Ok(Ok(response)) => ProducerError::from_broker(error_of(&response), None),
+                Ok(Err(e)) => connection_error(node_id, e),
+                Err(_) => ProducerError::Closed,
+            },
+        };
+        let wait = match error.error_code() {
+            Some(ErrorCode::CONCURRENT_TRANSACTIONS) => Duration::from_millis(20),
+            _ => backoff,
+        };
+        if !error.is_retriable() || Instant::now() + wait >= deadline {
+            return Err(error);
+        }
+        tracing::debug!(%error, "coordinator request failed; retrying");
+        actix_rt::time::sleep(wait).await;
     }
 }
 
@@ -78,11 +192,29 @@ impl TransactionCoordinatorActor {
 /// With `current`, asks for an epoch bump of that identity.
 async fn init_producer_id(
     metadata: Addr<MetadataActor>,
+    transactional_id: Option<String>,
     current: Option<ProducerIdentity>,
     timeout_ms: i32,
     backoff: Duration,
     deadline: Instant,
 ) -> Result<ProducerIdentity, ProducerError> {
+    if let Some(id) = transactional_id {
+        let request = InitProducerIdRequest::new(Some(id.clone()), timeout_ms);
+        let response = call_coordinator(
+            &metadata,
+            CoordinatorType::Transaction,
+            &id,
+            request,
+            |r| r.error_code,
+            backoff,
+            deadline,
+        )
+        .await?;
+        return Ok(ProducerIdentity {
+            producer_id: response.producer_id,
+            producer_epoch: response.producer_epoch,
+        });
+    }
     let mut request = InitProducerIdRequest::new(None, timeout_ms);
     if let Some(current) = current {
         request.producer_id = current.producer_id;
@@ -130,6 +262,7 @@ impl Handler<InitIdentity> for TransactionCoordinatorActor {
         let c = &self.config;
         let work = init_producer_id(
             self.metadata.clone(),
+            c.transactional_id.clone(),
             None,
             i32::try_from(c.transaction_timeout_ms).unwrap_or(i32::MAX),
             c.retry_backoff(),
@@ -162,6 +295,7 @@ impl Handler<BumpEpoch> for TransactionCoordinatorActor {
         // partitions would (they wait for it).
         let work = init_producer_id(
             self.metadata.clone(),
+            None,
             Some(msg.from),
             i32::try_from(c.transaction_timeout_ms).unwrap_or(i32::MAX),
             c.retry_backoff(),
@@ -201,5 +335,257 @@ impl Handler<ListenForIdentity> for TransactionCoordinatorActor {
 
     fn handle(&mut self, msg: ListenForIdentity, _: &mut Context<Self>) {
         self.listeners.push(msg.0);
+    }
+}
+
+/// Opens a transaction.
+#[derive(Message)]
+#[rtype(result = "Result<(), ProducerError>")]
+pub struct TxnBegin;
+
+/// Registers a partition in the open transaction (AddPartitionsToTxn), once
+/// per transaction; answers when the coordinator accepted it.
+#[derive(Message)]
+#[rtype(result = "Result<(), ProducerError>")]
+pub struct TxnAddPartition {
+    /// Topic.
+    pub topic: Arc<str>,
+    /// Partition.
+    pub partition: i32,
+}
+
+/// A batch of the open transaction failed: only abort remains possible (or
+/// nothing, if the error is fatal).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct TxnBatchFailed(pub ProducerError);
+
+/// Commits (`commit`) or aborts the open transaction with EndTxn. The caller
+/// has flushed every batch of it first.
+#[derive(Message)]
+#[rtype(result = "Result<(), ProducerError>")]
+pub struct TxnEnd {
+    /// Commit or abort.
+    pub commit: bool,
+}
+
+/// Adds consumer offsets to the open transaction.
+#[derive(Message)]
+#[rtype(result = "Result<(), ProducerError>")]
+pub struct TxnSendOffsets {
+    /// `(topic, partition, next offset to consume)`.
+    pub offsets: Vec<(String, i32, i64)>,
+    /// The consumer group.
+    pub group_id: String,
+}
+
+impl Handler<TxnBegin> for TransactionCoordinatorActor {
+    type Result = Result<(), ProducerError>;
+
+    fn handle(&mut self, _: TxnBegin, _: &mut Context<Self>) -> Self::Result {
+        self.txn_context()?;
+        self.txn.begin()
+    }
+}
+
+impl Handler<TxnBatchFailed> for TransactionCoordinatorActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: TxnBatchFailed, _: &mut Context<Self>) {
+        self.txn.fail(msg.0);
+    }
+}
+
+impl Handler<TxnAddPartition> for TransactionCoordinatorActor {
+    type Result = ResponseActFuture<Self, Result<(), ProducerError>>;
+
+    fn handle(&mut self, msg: TxnAddPartition, _: &mut Context<Self>) -> Self::Result {
+        let checked = self.txn.check_send().and_then(|_| self.txn_context());
+        let (id, identity) = match checked {
+            Ok(context) => context,
+            Err(e) => return Box::pin(fut::ready(Err(e))),
+        };
+        if !self.txn.needs_partition(&msg.topic, msg.partition) {
+            return Box::pin(fut::ready(Ok(())));
+        }
+        let request = AddPartitionsToTxnRequest {
+            transactional_id: id.clone(),
+            producer_id: identity.producer_id,
+            producer_epoch: identity.producer_epoch,
+            topics: vec![AddPartitionsToTxnTopic {
+                name: msg.topic.to_string(),
+                partitions: vec![msg.partition],
+            }],
+        };
+        let metadata = self.metadata.clone();
+        let (backoff, deadline) = (self.config.retry_backoff(), self.deadline());
+        let work = async move {
+            let partition_error = |r: &AddPartitionsToTxnResponse| {
+                r.results
+                    .iter()
+                    .flat_map(|t| t.results.iter())
+                    .map(|p| p.partition_error_code)
+                    .find(|code| !code.is_ok())
+                    .unwrap_or(ErrorCode::NONE)
+            };
+            call_coordinator(
+                &metadata,
+                CoordinatorType::Transaction,
+                &id,
+                request,
+                partition_error,
+                backoff,
+                deadline,
+            )
+            .await
+        };
+        Box::pin(work.into_actor(self).map(move |result, actor, _| match result {
+            Ok(_) => {
+                actor.txn.partition_added(msg.topic, msg.partition);
+                Ok(())
+            }
+            Err(e) => {
+                actor.txn.fail(e.clone());
+                Err(e)
+            }
+        }))
+    }
+}
+
+impl Handler<TxnSendOffsets> for TransactionCoordinatorActor {
+    type Result = ResponseActFuture<Self, Result<(), ProducerError>>;
+
+    fn handle(&mut self, msg: TxnSendOffsets, _: &mut Context<Self>) -> Self::Result {
+        if msg.group_id.is_empty() {
+            return Box::pin(fut::ready(Err(ProducerError::TransactionalMisuse {
+                reason: "send_offsets_to_transaction needs a non-empty group id".to_string(),
+            })));
+        }
+        let checked = self.txn.check_offsets().and_then(|_| self.txn_context());
+        let (id, identity) = match checked {
+            Ok(context) => context,
+            Err(e) => return Box::pin(fut::ready(Err(e))),
+        };
+        let metadata = self.metadata.clone();
+        let (backoff, deadline) = (self.config.retry_backoff(), self.deadline());
+        let work = async move {
+            let add = AddOffsetsToTxnRequest {
+                transactional_id: id.clone(),
+                producer_id: identity.producer_id,
+                producer_epoch: identity.producer_epoch,
+                group_id: msg.group_id.clone(),
+            };
+            let txn = CoordinatorType::Transaction;
+            call_coordinator(&metadata, txn, &id, add, |r| r.error_code, backoff, deadline).await?;
+            let mut topics: Vec<TxnOffsetCommitRequestTopic> = Vec::new();
+            for (topic, partition, offset) in msg.offsets {
+                let entry = TxnOffsetCommitRequestPartition {
+                    partition_index: partition,
+                    committed_offset: offset,
+                    committed_leader_epoch: -1,
+                    committed_metadata: None,
+                };
+                match topics.iter_mut().find(|t| t.name == topic) {
+                    Some(t) => t.partitions.push(entry),
+                    None => topics.push(TxnOffsetCommitRequestTopic {
+                        name: topic,
+                        partitions: vec![entry],
+                    }),
+                }
+            }
+            let commit = TxnOffsetCommitRequest {
+                transactional_id: id,
+                group_id: msg.group_id.clone(),
+                producer_id: identity.producer_id,
+                producer_epoch: identity.producer_epoch,
+                topics,
+                ..TxnOffsetCommitRequest::default()
+            };
+            let partition_error = |r: &TxnOffsetCommitResponse| {
+                r.topics
+                    .iter()
+                    .flat_map(|t| t.partitions.iter())
+                    .map(|p| p.error_code)
+                    .find(|code| !code.is_ok())
+                    .unwrap_or(ErrorCode::NONE)
+            };
+            let group = CoordinatorType::Group;
+            call_coordinator(
+                &metadata,
+                group,
+                &msg.group_id,
+                commit,
+                partition_error,
+                backoff,
+                deadline,
+            )
+            .await?;
+            Ok::<(), ProducerError>(())
+        };
+        Box::pin(work.into_actor(self).map(|result, actor, _| {
+            if let Err(e) = &result {
+                actor.txn.fail(e.clone());
+            }
+            result
+        }))
+    }
+}
+
+impl Handler<TxnEnd> for TransactionCoordinatorActor {
+    type Result = ResponseActFuture<Self, Result<(), ProducerError>>;
+
+    fn handle(&mut self, msg: TxnEnd, _: &mut Context<Self>) -> Self::Result {
+        let needs_request = match self.txn.begin_end(msg.commit) {
+            Ok(needs) => needs,
+            Err(e) => return Box::pin(fut::ready(Err(e))),
+        };
+        if !needs_request {
+            self.txn.ended();
+            return Box::pin(fut::ready(Ok(())));
+        }
+        let (id, identity) = match self.txn_context() {
+            Ok(context) => context,
+            Err(e) => return Box::pin(fut::ready(Err(e))),
+        };
+        let request = EndTxnRequest {
+            transactional_id: id.clone(),
+            producer_id: identity.producer_id,
+            producer_epoch: identity.producer_epoch,
+            committed: msg.commit,
+        };
+        let metadata = self.metadata.clone();
+        // An indefinite result (timeout, lost connection) retries the same
+        // EndTxn, never the other outcome; transaction_timeout_ms bounds how
+        // long the coordinator keeps the transaction anyway.
+        let (backoff, deadline) = (
+            self.config.retry_backoff(),
+            Instant::now() + self.config.transaction_timeout(),
+        );
+        let work = async move {
+            call_coordinator(
+                &metadata,
+                CoordinatorType::Transaction,
+                &id,
+                request,
+                |r| r.error_code,
+                backoff,
+                deadline,
+            )
+            .await
+        };
+        Box::pin(work.into_actor(self).map(|result, actor, _| match result {
+            Ok(_) => {
+                actor.txn.ended();
+                Ok(())
+            }
+            Err(e) => {
+                // A failed commit leaves the transaction Committing: the same
+                // commit may be called again.
+                if e.class() == ErrorClass::Fatal {
+                    actor.txn.fail(e.clone());
+                }
+                Err(e)
+            }
+        }))
     }
 }

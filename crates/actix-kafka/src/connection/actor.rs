@@ -173,7 +173,8 @@ impl BrokerConnectionActor {
             next_correlation_id,
         } = established;
         let generation = self.generation;
-        let versions = NegotiatedVersions::negotiate(&api_versions.broker_versions());
+        let versions =
+            NegotiatedVersions::negotiate(&api_versions.broker_versions()).capped(&self.config.max_versions);
         let api_versions = Arc::new(api_versions);
         tracing::info!(node_id = self.node_id(), addr = %self.config.addr, ?versions, "connected");
 

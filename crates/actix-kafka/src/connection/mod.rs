@@ -91,6 +91,8 @@ pub struct ConnectionConfig {
     /// A connection with nothing in flight and no traffic for this long is
     /// closed (`connections_max_idle_ms`); the next request reconnects.
     pub idle_timeout: Duration,
+    /// Highest versions to use per API, below what negotiation allows.
+    pub max_versions: Vec<(ApiKey, i16)>,
 }
 
 impl ConnectionConfig {
@@ -108,6 +110,7 @@ impl ConnectionConfig {
             reconnect_backoff: Duration::from_millis(50),
             max_frame_size: kafka_wire::frame::DEFAULT_MAX_FRAME_SIZE,
             idle_timeout: Duration::from_secs(540),
+            max_versions: Vec::new(),
         }
     }
 }

@@ -1,0 +1,223 @@
+//! The transactional producer against real brokers formatted with
+//! transaction.version 2 (127.0.0.1:9092) and 1 (127.0.0.1:9192), read back
+//! by Kafka's console consumer with read_committed and read_uncommitted, and
+//! committed group offsets checked with Kafka's consumer-groups tool.
+
+mod common;
+
+use actix_kafka::{Producer, ProducerConfig, ProducerError, ProducerRecord};
+use actix_kafka_integration::{bootstrap, create_topic, kafka_sh, tv1_bootstrap, unique_topic};
+
+fn transactional(bootstrap: &str, id: &str) -> ProducerConfig {
+    ProducerConfig {
+        transactional_id: Some(id.to_string()),
+        ..ProducerConfig::new(bootstrap)
+    }
+}
+
+fn values(bootstrap: &str, topic: &str, count: usize, isolation: &str) -> Vec<String> {
+    let records = common::consume(bootstrap, topic, count, 30_000, &["--isolation-level", isolation]);
+    records.into_iter().map(|r| r.value).collect()
+}
+
+fn record(topic: &str, value: &str) -> ProducerRecord {
+    ProducerRecord::new(topic.to_string(), value.to_string()).partition(0)
+}
+
+async fn committed_and_aborted_on(bootstrap: String) {
+    let topic = unique_topic("txn");
+    create_topic(&bootstrap, &topic, 1, &[]);
+    let producer = Producer::start(transactional(&bootstrap, &unique_topic("txn-id")))
+        .await
+        .unwrap();
+
+    producer.begin_transaction().await.unwrap();
+    for v in ["c1", "c2", "c3"] {
+        producer.send_and_wait(record(&topic, v)).await.unwrap();
+    }
+    producer.commit_transaction().await.unwrap();
+
+    producer.begin_transaction().await.unwrap();
+    for v in ["a1", "a2"] {
+        producer.send_and_wait(record(&topic, v)).await.unwrap();
+    }
+    producer.abort_transaction().await.unwrap();
+
+    // The scoped helper: Ok commits, Err aborts (and returns the error).
+    let t = topic.clone();
+    producer
+        .transaction(|p| async move {
+            p.send(record(&t, "h1")).await?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let t = topic.clone();
+    let failed: Result<(), ProducerError> = producer
+        .transaction(|p| async move {
+            p.send(record(&t, "a3")).await?;
+            Err(ProducerError::Cancelled)
+        })
+        .await;
+    assert_eq!(failed, Err(ProducerError::Cancelled));
+    producer.stop().await;
+
+    assert_eq!(
+        values(&bootstrap, &topic, 4, "read_committed"),
+        ["c1", "c2", "c3", "h1"]
+    );
+    assert_eq!(
+        values(&bootstrap, &topic, 7, "read_uncommitted"),
+        ["c1", "c2", "c3", "a1", "a2", "h1", "a3"]
+    );
+}
+
+#[actix_rt::test]
+async fn committed_records_are_visible_and_aborted_ones_never_transaction_version_2() {
+    committed_and_aborted_on(bootstrap()).await;
+}
+
+#[actix_rt::test]
+async fn committed_records_are_visible_and_aborted_ones_never_transaction_version_1() {
+    committed_and_aborted_on(tv1_bootstrap()).await;
+}
+
+fn is_misuse<T: std::fmt::Debug>(result: Result<T, ProducerError>) -> bool {
+    matches!(result, Err(ProducerError::TransactionalMisuse { .. }))
+}
+
+#[actix_rt::test]
+async fn misuse_gets_a_clear_error() {
+    let bootstrap = bootstrap();
+    let topic = unique_topic("txn-misuse");
+    create_topic(&bootstrap, &topic, 1, &[]);
+    let producer = Producer::start(transactional(&bootstrap, &unique_topic("txn-id")))
+        .await
+        .unwrap();
+    assert!(
+        is_misuse(producer.send(record(&topic, "outside")).await),
+        "send outside a transaction"
+    );
+    assert!(
+        is_misuse(producer.commit_transaction().await),
+        "commit without begin"
+    );
+    assert!(
+        is_misuse(producer.abort_transaction().await),
+        "abort without begin"
+    );
+    producer.begin_transaction().await.unwrap();
+    assert!(is_misuse(producer.begin_transaction().await), "begin twice");
+    assert!(
+        is_misuse(
+            producer
+                .send_offsets_to_transaction(vec![(topic.clone(), 0, 1)], "")
+                .await
+        ),
+        "empty group id"
+    );
+    producer.send_and_wait(record(&topic, "inside")).await.unwrap();
+    producer.commit_transaction().await.unwrap();
+    producer.stop().await;
+    assert_eq!(values(&bootstrap, &topic, 1, "read_committed"), ["inside"]);
+
+    let plain = Producer::start(ProducerConfig::new(bootstrap.clone()))
+        .await
+        .unwrap();
+    assert!(
+        is_misuse(plain.begin_transaction().await),
+        "transactions on a plain producer"
+    );
+    plain.stop().await;
+}
+
+#[actix_rt::test]
+async fn a_second_instance_fences_the_first_and_takes_over() {
+    let bootstrap = bootstrap();
+    let topic = unique_topic("txn-fence");
+    create_topic(&bootstrap, &topic, 1, &[]);
+    let id = unique_topic("txn-id");
+    let first = Producer::start(transactional(&bootstrap, &id)).await.unwrap();
+    first.begin_transaction().await.unwrap();
+    first.send_and_wait(record(&topic, "zombie")).await.unwrap();
+
+    // Same transactional id: InitProducerId bumps the epoch and aborts the
+    // first instance's open transaction.
+    let second = Producer::start(transactional(&bootstrap, &id)).await.unwrap();
+    let error = first.commit_transaction().await.unwrap_err();
+    assert!(
+        matches!(error, ProducerError::ProducerFenced) || error.is_fatal(),
+        "the fenced instance gets a fatal error, got {error:?}"
+    );
+    assert!(
+        first.begin_transaction().await.is_err(),
+        "the fenced instance stays unusable"
+    );
+    first.stop().await;
+
+    second.begin_transaction().await.unwrap();
+    second.send_and_wait(record(&topic, "survivor")).await.unwrap();
+    second.commit_transaction().await.unwrap();
+    second.stop().await;
+    assert_eq!(values(&bootstrap, &topic, 1, "read_committed"), ["survivor"]);
+}
+
+/// The committed offset of `group` for `topic`-0, from Kafka's consumer-groups tool.
+fn committed_offset(bootstrap: &str, group: &str, topic: &str) -> Option<i64> {
+    let out = kafka_sh(
+        bootstrap,
+        &[
+            "run-class",
+            "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+            "--bootstrap-server",
+            bootstrap,
+            "--describe",
+            "--group",
+            group,
+        ],
+    );
+    out.lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|w| w.len() > 3 && w[1] == topic && w[2] == "0")
+        .and_then(|w| w[3].parse().ok())
+}
+
+#[actix_rt::test]
+async fn offsets_are_committed_only_with_the_transaction() {
+    let bootstrap = bootstrap();
+    let input = unique_topic("txn-in");
+    let output = unique_topic("txn-out");
+    create_topic(&bootstrap, &input, 1, &[]);
+    create_topic(&bootstrap, &output, 1, &[]);
+    let group = unique_topic("txn-group");
+    let producer = Producer::start(transactional(&bootstrap, &unique_topic("txn-id")))
+        .await
+        .unwrap();
+
+    producer.begin_transaction().await.unwrap();
+    producer.send_and_wait(record(&output, "aborted")).await.unwrap();
+    producer
+        .send_offsets_to_transaction(vec![(input.clone(), 0, 5)], &group)
+        .await
+        .unwrap();
+    producer.abort_transaction().await.unwrap();
+
+    producer.begin_transaction().await.unwrap();
+    producer
+        .send_and_wait(record(&output, "committed"))
+        .await
+        .unwrap();
+    producer
+        .send_offsets_to_transaction(vec![(input.clone(), 0, 7)], &group)
+        .await
+        .unwrap();
+    producer.commit_transaction().await.unwrap();
+    producer.stop().await;
+
+    assert_eq!(
+        committed_offset(&bootstrap, &group, &input),
+        Some(7),
+        "only the committed offset"
+    );
+    assert_eq!(values(&bootstrap, &output, 1, "read_committed"), ["committed"]);
+}
