@@ -11,7 +11,7 @@ use kafka_wire::record::{
 };
 use kafka_wire::ErrorCode;
 
-use crate::error::ProducerError;
+use crate::error::{DataOutcome, ProducerError};
 use crate::record::{RecordMetadata, TimestampType};
 
 /// The settings a queue needs.
@@ -291,9 +291,16 @@ impl<T> PartitionQueue<T> {
         self.identity
     }
 
+    /// Restarts this partition's sequences at 0 (a new epoch).
     fn renumber(&mut self) {
         self.renumber_pending = false;
-        self.next_sequence = 0;
+        self.renumber_from(0);
+    }
+
+    /// Gives the next batches sequences from `start`, restamping those
+    /// already encoded, in order.
+    fn renumber_from(&mut self, start: i32) {
+        self.next_sequence = start;
         let Some(identity) = self.identity else {
             return;
         };
@@ -611,7 +618,7 @@ impl<T> PartitionQueue<T> {
                         // Nothing was written: the halves take the sequences
                         // the whole batch had (they are stamped when sent).
                         if let (true, Some(sequence)) = (self.config.idempotent, base_sequence) {
-                            self.next_sequence = sequence;
+                            self.renumber_from(sequence);
                         }
                         first.id = self.next_id;
                         second.id = self.next_id + 1;
@@ -639,6 +646,17 @@ impl<T> PartitionQueue<T> {
                     self.sealed.push_front(batch);
                     AfterResponse::Retrying { refresh_metadata }
                 } else {
+                    // Certainly not written: its sequences go to the next
+                    // batches, or the broker would see a gap (as the Java
+                    // client does for transactional batches).
+                    let sent_with = batch.encoded.as_ref().map(|e| e.stamp());
+                    if let (true, DataOutcome::NotWritten, Some(sent_with)) =
+                        (self.config.idempotent, error.outcome(), sent_with)
+                    {
+                        if Some(sent_with.producer_epoch) == self.identity.map(|i| i.producer_epoch) {
+                            self.renumber_from(sent_with.base_sequence);
+                        }
+                    }
                     self.fail_batch(batch, error)
                 }
             }

@@ -456,3 +456,19 @@ fn message_too_large_splits_the_batch_and_keeps_order() {
     let done = completed(q.on_response(t0, single.batch_id, broker_error(ErrorCode::MESSAGE_TOO_LARGE)));
     assert!(done[0].1.is_err());
 }
+
+#[test]
+fn a_batch_refused_for_good_gives_its_sequences_to_the_next() {
+    let t0 = Instant::now();
+    let mut q = idempotent_queue(ID);
+    append(&mut q, t0, 1);
+    let first = send(&mut q, t0).unwrap();
+    completed(q.on_response(t0, first.batch_id, ok(0)));
+    append(&mut q, t0, 2);
+    let refused = send(&mut q, t0).unwrap();
+    assert_eq!(sequence(&refused), (7, 1, 1));
+    let done = completed(q.on_response(t0, refused.batch_id, broker_error(ErrorCode::INVALID_RECORD)));
+    assert!(done[0].1.is_err());
+    append(&mut q, t0, 3);
+    assert_eq!(sequence(&send(&mut q, t0).unwrap()), (7, 1, 1), "no gap");
+}
