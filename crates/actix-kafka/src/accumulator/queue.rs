@@ -474,9 +474,7 @@ impl<T> PartitionQueue<T> {
                 let error = ProducerError::Encode {
                     reason: e.to_string(),
                 };
-                let released = batch.reserved;
-                let completions = fail_records(batch.records, &error);
-                self.after_completion();
+                let (completions, released) = self.drop_batch(batch, &error);
                 Poll::Failed {
                     completions,
                     released,
@@ -663,10 +661,17 @@ impl<T> PartitionQueue<T> {
         }
     }
 
-    fn fail_batch(&mut self, batch: Batch<T>, error: ProducerError) -> AfterResponse<T> {
+    /// Removes a batch for good, failing its records with `error`; returns
+    /// the completions and the buffer bytes it held.
+    fn drop_batch(&mut self, batch: Batch<T>, error: &ProducerError) -> (Vec<Completion<T>>, usize) {
         let released = batch.reserved;
-        let completions = fail_records(batch.records, &error);
+        let completions = fail_records(batch.records, error);
         self.after_completion();
+        (completions, released)
+    }
+
+    fn fail_batch(&mut self, batch: Batch<T>, error: ProducerError) -> AfterResponse<T> {
+        let (completions, released) = self.drop_batch(batch, &error);
         AfterResponse::Completed {
             completions,
             released,
