@@ -45,3 +45,8 @@ ci:
 # Every fuzz target for SECONDS each (needs `cargo install cargo-fuzz --locked`).
 fuzz SECONDS="30":
     fuzz/run-all.sh {{SECONDS}}
+
+# The idempotent producer's full fault run on the 3-node cluster (needs kafka-cluster-up):
+# 200000 records while 5 partition leaders are SIGKILLed and restarted.
+fault-run:
+    FAULT_RECORDS=200000 FAULT_KILLS=5 cargo test --release -p actix-kafka-integration --test cluster_faults -- --nocapture

@@ -1,0 +1,618 @@
+//! The fault run of the exactly-once milestone for the idempotent producer, in
+//! the style of Kafka's own system tests: an idempotent producer writes
+//! records with unique ids to a 6-partition, RF=3, `min.insync.replicas=2`
+//! topic of the 3-node cluster while another thread SIGKILLs partition
+//! leaders and restarts them. Everything is then read back with Kafka's
+//! console consumer and checked: no acknowledged record lost, no record
+//! written twice, every partition in send order.
+//!
+//! Sizes come from the environment: `FAULT_RECORDS` (30000) and `FAULT_KILLS`
+//! (2) for CI; `just fault-run` does the full run (200000 records, 5 kills).
+//! Also `FAULT_DOWN_SECS` (3, how long a killed node stays down),
+//! `FAULT_CHUNK` (1000 records per `send_all`), `FAULT_OUTSTANDING` (10
+//! chunks awaiting delivery at most) and `FAULT_TIMEOUT_SECS` (300, after
+//! which a producer that has not delivered everything fails the test).
+//!
+//! Needs the cluster: `scripts/kafka.sh cluster-up`. Whatever happens, every
+//! cluster node runs again when the test ends.
+
+mod common;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::process::Command;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use actix_kafka::{DeliveryFuture, Producer, ProducerConfig, ProducerError, ProducerRecord};
+use actix_kafka_integration::{cluster_bootstrap, kafka_sh, repo_root, unique_topic};
+
+const PARTITIONS: u64 = 6;
+const NODES: [u32; 3] = [1, 2, 3];
+
+/// How long the cluster may take to bring every replica back in sync.
+const ISR_TIMEOUT: Duration = Duration::from_secs(120);
+
+fn env_or<T: FromStr>(name: &str, default: T) -> T {
+    match std::env::var(name) {
+        Ok(text) => text
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}={text:?} is not a valid number")),
+        Err(_) => default,
+    }
+}
+
+struct Settings {
+    records: u64,
+    kills: u64,
+    down: Duration,
+    chunk: u64,
+    outstanding: usize,
+    timeout: Duration,
+}
+
+impl Settings {
+    fn from_env() -> Settings {
+        let settings = Settings {
+            records: env_or("FAULT_RECORDS", 30_000),
+            kills: env_or("FAULT_KILLS", 2),
+            down: Duration::from_secs(env_or("FAULT_DOWN_SECS", 3)),
+            chunk: env_or("FAULT_CHUNK", 1_000),
+            outstanding: env_or("FAULT_OUTSTANDING", 10),
+            timeout: Duration::from_secs(env_or("FAULT_TIMEOUT_SECS", 300)),
+        };
+        assert!(settings.records > 0 && settings.chunk > 0 && settings.outstanding > 0);
+        settings
+    }
+}
+
+/// The records are released in `2 × kills + 1` segments: the first at the
+/// start, then for each kill one just before the SIGKILL (so the producer is
+/// in the middle of a burst when the leader dies, and goes on sending while
+/// it is down) and one once the node serves again. The end of segment `i`.
+fn segment_end(records: u64, kills: u64, i: u64) -> u64 {
+    let segments = 2 * kills + 1;
+    records * (i + 1).min(segments) / segments
+}
+
+/// `scripts/kafka.sh` without panicking (for loops that tolerate a failure
+/// and for the guard, which must not panic while unwinding).
+fn try_kafka_sh(bootstrap: &str, args: &[&str]) -> Result<String, String> {
+    let output = Command::new("bash")
+        .arg(repo_root().join("scripts/kafka.sh"))
+        .args(args)
+        .env("BOOTSTRAP", bootstrap)
+        .output()
+        .map_err(|e| format!("cannot run scripts/kafka.sh: {e}"))?;
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    } else {
+        Err(format!(
+            "scripts/kafka.sh {args:?} failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        ))
+    }
+}
+
+/// One partition as `topic-describe` prints it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PartitionState {
+    leader: Option<u32>,
+    isr: usize,
+}
+
+/// Parses `Partition: P  Leader: N  Replicas: ..  Isr: a,b,c` lines
+/// (`Leader: none` while the partition is offline).
+fn parse_describe(out: &str) -> BTreeMap<u64, PartitionState> {
+    let mut partitions = BTreeMap::new();
+    for line in out.lines() {
+        let field = |name: &str| {
+            line.split('\t')
+                .find_map(|f| f.trim().strip_prefix(name))
+                .map(str::trim)
+        };
+        let Some(partition) = field("Partition:").and_then(|p| p.parse().ok()) else {
+            continue;
+        };
+        let leader = field("Leader:").and_then(|l| l.parse().ok());
+        let isr = field("Isr:").map_or(0, |isr| isr.split(',').filter(|n| !n.is_empty()).count());
+        partitions.insert(partition, PartitionState { leader, isr });
+    }
+    partitions
+}
+
+/// Waits until every partition of `topic` has a leader and all 3 replicas in
+/// sync; returns the leaders.
+fn wait_full_isr(bootstrap: &str, topic: &str, stop: &AtomicBool) -> BTreeMap<u64, u32> {
+    let deadline = Instant::now() + ISR_TIMEOUT;
+    loop {
+        let last = match try_kafka_sh(bootstrap, &["topic-describe", topic]) {
+            Ok(out) => {
+                let partitions = parse_describe(&out);
+                if partitions.len() == PARTITIONS as usize
+                    && partitions
+                        .values()
+                        .all(|p| p.leader.is_some() && p.isr == NODES.len())
+                {
+                    return partitions
+                        .into_iter()
+                        .map(|(p, s)| (p, s.leader.unwrap_or_default()))
+                        .collect();
+                }
+                out
+            }
+            Err(e) => e,
+        };
+        assert!(
+            !stop.load(Ordering::SeqCst),
+            "the test is ending: not waiting for the ISR of {topic}"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "the replicas of {topic} were not all back in sync within {ISR_TIMEOUT:?}; last describe:\n{last}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// Sleeps `duration` unless `stop` is raised first.
+fn sleep_unless(stop: &AtomicBool, duration: Duration) {
+    let until = Instant::now() + duration;
+    while Instant::now() < until && !stop.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The cluster nodes `scripts/kafka.sh status` reports as stopped.
+fn stopped_nodes(bootstrap: &str) -> Result<Vec<u32>, String> {
+    let status = try_kafka_sh(bootstrap, &["status"])?;
+    Ok(NODES
+        .into_iter()
+        .filter(|n| {
+            status
+                .lines()
+                .any(|l| l.trim() == format!("cluster/node{n}: stopped"))
+        })
+        .collect())
+}
+
+/// Starts every cluster node that is not running; never panics.
+fn restore_nodes(bootstrap: &str) {
+    match stopped_nodes(bootstrap) {
+        Ok(stopped) => {
+            for n in stopped {
+                let n = n.to_string();
+                eprintln!("fault run: restarting cluster node {n}");
+                if let Err(e) = try_kafka_sh(bootstrap, &["node-start", &n]) {
+                    eprintln!("fault run: could not restart node {n}: {e}");
+                }
+            }
+        }
+        Err(e) => eprintln!("fault run: cannot read the cluster status: {e}"),
+    }
+}
+
+/// State shared by the producer and the fault thread.
+#[derive(Default)]
+struct Shared {
+    /// Raised when the test ends (or fails): the fault thread restarts the
+    /// node it killed and returns.
+    stop: AtomicBool,
+    /// The producer may send the ids below this (all of them once the fault
+    /// thread has ended).
+    allowed: AtomicU64,
+    /// Records handed to the producer (the next id to send).
+    sent: AtomicU64,
+    /// Records whose successful delivery the producer has seen.
+    acked: AtomicU64,
+}
+
+/// The fault thread: `kills` times, wait until every replica is in sync,
+/// release a segment, SIGKILL the leader of a partition (a different
+/// partition each time) as soon as the producer sends it, keep the node down
+/// for `down`, restart it and release the next segment.
+fn chaos(
+    bootstrap: String,
+    topic: String,
+    settings: (u64, u64, Duration),
+    shared: Arc<Shared>,
+) -> Vec<String> {
+    let (records, kills, down) = settings;
+    let started = Instant::now();
+    let at = || format!("{:.1}s", started.elapsed().as_secs_f64());
+    let stopping = || shared.stop.load(Ordering::SeqCst);
+    let mut log = Vec::new();
+    for kill in 0..kills {
+        // The producer has sent everything released so far.
+        while shared.sent.load(Ordering::SeqCst) < shared.allowed.load(Ordering::SeqCst) && !stopping() {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if stopping() {
+            break;
+        }
+        let leaders = wait_full_isr(&bootstrap, &topic, &shared.stop);
+        let partition = kill % PARTITIONS;
+        let node = leaders[&partition].to_string();
+        let before = shared.sent.load(Ordering::SeqCst);
+        shared
+            .allowed
+            .store(segment_end(records, kills, 2 * kill + 1), Ordering::SeqCst);
+        // Kill once the burst has begun (at most 5 s later).
+        let burst = Instant::now();
+        while shared.sent.load(Ordering::SeqCst) == before
+            && burst.elapsed() < Duration::from_secs(5)
+            && !stopping()
+        {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        kafka_sh(&bootstrap, &["node-kill", &node]);
+        let killed_at = at();
+        let (sent, acked) = (
+            shared.sent.load(Ordering::SeqCst),
+            shared.acked.load(Ordering::SeqCst),
+        );
+        sleep_unless(&shared.stop, down);
+        // Restarted even when the test is ending.
+        kafka_sh(&bootstrap, &["node-start", &node]);
+        log.push(format!(
+            "kill {}: node {node} (leader of partition {partition}) killed at {killed_at} \
+             ({sent} records sent, {acked} acks seen), serving again at {}",
+            kill + 1,
+            at()
+        ));
+        shared
+            .allowed
+            .store(segment_end(records, kills, 2 * kill + 2), Ordering::SeqCst);
+    }
+    log
+}
+
+/// Runs the fault thread and puts the cluster back together when dropped,
+/// also when the test fails.
+struct ChaosGuard {
+    bootstrap: String,
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<Vec<String>>>,
+}
+
+impl ChaosGuard {
+    fn new(bootstrap: &str) -> ChaosGuard {
+        ChaosGuard {
+            bootstrap: bootstrap.to_string(),
+            shared: Arc::new(Shared::default()),
+            thread: None,
+        }
+    }
+
+    fn start(&mut self, topic: &str, records: u64, kills: u64, down: Duration) {
+        self.shared
+            .allowed
+            .store(segment_end(records, kills, 0), Ordering::SeqCst);
+        let (bootstrap, topic, shared) = (self.bootstrap.clone(), topic.to_string(), self.shared.clone());
+        self.thread = Some(
+            std::thread::Builder::new()
+                .name("fault-injector".into())
+                .spawn(move || chaos(bootstrap, topic, (records, kills, down), shared))
+                .expect("spawn the fault thread"),
+        );
+    }
+
+    /// Whether the fault thread has ended (or never ran).
+    fn done(&self) -> bool {
+        self.thread.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+
+    /// Waits for the fault thread; its panic (a failed kill or restart)
+    /// fails the test.
+    fn join(&mut self) -> Vec<String> {
+        match self.thread.take().map(JoinHandle::join) {
+            None => Vec::new(),
+            Some(Ok(log)) => log,
+            Some(Err(panic)) => {
+                let message = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                panic!("the fault thread failed: {message}")
+            }
+        }
+    }
+}
+
+impl Drop for ChaosGuard {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        restore_nodes(&self.bootstrap);
+    }
+}
+
+/// What the producer saw for one id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Never handed to the producer (only if the test failed early).
+    NotSent,
+    /// The enqueue stage failed: never sent.
+    NotEnqueued,
+    /// Delivered at (partition, offset); offset -1 for a batch the broker
+    /// reported as a duplicate.
+    Acked(i32, i64),
+    /// The delivery failed.
+    Failed,
+}
+
+fn record(topic: &str, id: u64) -> ProducerRecord {
+    ProducerRecord::new(topic.to_string(), (id / PARTITIONS).to_string())
+        .key(id.to_string())
+        .partition((id % PARTITIONS) as i32)
+}
+
+/// Produces every id, in chunks, within the allowance of the fault schedule;
+/// returns each id's outcome and the errors seen (by message).
+async fn produce(
+    producer: &Producer,
+    topic: &str,
+    settings: &Settings,
+    guard: &ChaosGuard,
+    started: Instant,
+) -> (Vec<Outcome>, BTreeMap<String, u64>) {
+    let deadline = tokio::time::Instant::from_std(started + settings.timeout);
+    let n = settings.records;
+    let mut outcomes = vec![Outcome::NotSent; n as usize];
+    let mut errors: BTreeMap<String, u64> = BTreeMap::new();
+    let mut pending: VecDeque<(u64, Vec<Result<DeliveryFuture, ProducerError>>)> = VecDeque::new();
+    let mut next = 0u64;
+    let stalled = |outcomes: &[Outcome], pending: usize, what: &str| -> ! {
+        let acked = outcomes
+            .iter()
+            .filter(|o| matches!(o, Outcome::Acked(..)))
+            .count();
+        let first_unacked = outcomes.iter().position(|o| !matches!(o, Outcome::Acked(..)));
+        panic!(
+            "the producer stalled: {what} did not complete within FAULT_TIMEOUT_SECS={}s; \
+             {acked} of {n} records acked, {pending} chunks outstanding, first unacked id {first_unacked:?}",
+            settings.timeout.as_secs()
+        )
+    };
+    while next < n || !pending.is_empty() {
+        let allowed = if guard.done() {
+            n
+        } else {
+            guard.shared.allowed.load(Ordering::SeqCst)
+        };
+        if next < allowed && pending.len() < settings.outstanding {
+            let end = (next + settings.chunk).min(allowed);
+            let records = (next..end).map(|id| record(topic, id)).collect();
+            let results = match tokio::time::timeout_at(deadline, producer.send_all(records)).await {
+                Ok(results) => results,
+                Err(_) => stalled(&outcomes, pending.len(), "send_all"),
+            };
+            assert_eq!(results.len() as u64, end - next);
+            pending.push_back((next, results));
+            next = end;
+            guard.shared.sent.store(next, Ordering::SeqCst);
+            continue;
+        }
+        let Some((first, results)) = pending.pop_front() else {
+            // Waiting for the fault thread to open the next segment.
+            if tokio::time::Instant::now() >= deadline {
+                stalled(&outcomes, 0, "the fault schedule");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            continue;
+        };
+        for (id, result) in (first..).zip(results) {
+            outcomes[id as usize] = match result {
+                Err(e) => {
+                    *errors.entry(format!("enqueue: {e}")).or_default() += 1;
+                    Outcome::NotEnqueued
+                }
+                Ok(delivery) => match tokio::time::timeout_at(deadline, delivery).await {
+                    Err(_) => stalled(&outcomes, pending.len() + 1, &format!("the delivery of id {id}")),
+                    Ok(Ok(metadata)) => {
+                        guard.shared.acked.fetch_add(1, Ordering::SeqCst);
+                        Outcome::Acked(metadata.partition, metadata.offset)
+                    }
+                    Ok(Err(e)) => {
+                        *errors.entry(format!("delivery: {e}")).or_default() += 1;
+                        Outcome::Failed
+                    }
+                },
+            };
+        }
+    }
+    if tokio::time::timeout_at(deadline, producer.stop()).await.is_err() {
+        stalled(&outcomes, 0, "Producer::stop");
+    }
+    (outcomes, errors)
+}
+
+/// What the read-back found.
+#[derive(Debug, Default)]
+struct Verdict {
+    /// Acked ids not in the topic.
+    lost: Vec<u64>,
+    /// Ids present more than once.
+    duplicated: Vec<u64>,
+    /// (partition, offset) where an id is lower than the one before it.
+    reordered: Vec<(i32, i64)>,
+    /// Ids present but never acked.
+    unacked_present: u64,
+    /// Acked ids found at another partition/offset than their acknowledgement.
+    misplaced: Vec<u64>,
+    /// Records whose key, value or partition do not fit the scheme.
+    corrupt: Vec<String>,
+}
+
+fn verify(outcomes: &[Outcome], consumed: &[common::Consumed]) -> Verdict {
+    let mut verdict = Verdict::default();
+    let mut found: Vec<Vec<(i32, i64)>> = vec![Vec::new(); outcomes.len()];
+    let mut last_in_partition: BTreeMap<i32, u64> = BTreeMap::new();
+    for c in consumed {
+        let id = match c.key.parse::<u64>() {
+            Ok(id) if (id as usize) < outcomes.len() => id,
+            _ => {
+                verdict.corrupt.push(format!("{c:?}"));
+                continue;
+            }
+        };
+        if c.partition as u64 != id % PARTITIONS || c.value != (id / PARTITIONS).to_string() {
+            verdict.corrupt.push(format!("{c:?}"));
+        }
+        found[id as usize].push((c.partition, c.offset));
+        if let Some(&previous) = last_in_partition.get(&c.partition) {
+            if id < previous {
+                verdict.reordered.push((c.partition, c.offset));
+            }
+        }
+        last_in_partition.insert(c.partition, id);
+    }
+    for (id, (outcome, places)) in outcomes.iter().zip(&found).enumerate() {
+        let id = id as u64;
+        if places.len() > 1 {
+            verdict.duplicated.push(id);
+        }
+        match outcome {
+            Outcome::Acked(partition, offset) => {
+                if places.is_empty() {
+                    verdict.lost.push(id);
+                } else if *offset >= 0 && !places.contains(&(*partition, *offset)) {
+                    verdict.misplaced.push(id);
+                }
+            }
+            _ if !places.is_empty() => verdict.unacked_present += 1,
+            _ => {}
+        }
+    }
+    verdict
+}
+
+fn first_few<T: std::fmt::Debug>(items: &[T]) -> String {
+    format!(
+        "{:?}{}",
+        &items[..items.len().min(20)],
+        if items.len() > 20 { " ..." } else { "" }
+    )
+}
+
+#[actix_rt::test]
+async fn idempotent_producer_loses_and_duplicates_nothing_while_leaders_are_killed() {
+    let started = Instant::now();
+    let settings = Settings::from_env();
+    let bootstrap = cluster_bootstrap();
+    let mut guard = ChaosGuard::new(&bootstrap);
+    // A node left down by an earlier, interrupted run.
+    restore_nodes(&bootstrap);
+
+    let topic = unique_topic("fault-run");
+    kafka_sh(
+        &bootstrap,
+        &[
+            "topic-create",
+            &topic,
+            &PARTITIONS.to_string(),
+            "3",
+            "--config",
+            "min.insync.replicas=2",
+        ],
+    );
+    wait_full_isr(&bootstrap, &topic, &AtomicBool::new(false));
+
+    let config = ProducerConfig {
+        client_id: "cluster-faults".to_string(),
+        enable_idempotence: true,
+        request_timeout_ms: 10_000,
+        retry_backoff_ms: 100,
+        linger_ms: 5,
+        max_block_ms: 60_000,
+        ..ProducerConfig::new(bootstrap.clone())
+    };
+    let producer = Producer::start(config)
+        .await
+        .expect("start the idempotent producer");
+    guard.start(&topic, settings.records, settings.kills, settings.down);
+    let (outcomes, errors) = produce(&producer, &topic, &settings, &guard, started).await;
+    let produced_in = started.elapsed();
+    let kill_log = guard.join();
+    restore_nodes(&bootstrap);
+
+    // Kafka's own reader: everything the topic holds (no transactions, so
+    // the end offsets count records).
+    let total = common::record_count(&bootstrap, &topic);
+    let consumed = common::consume(&bootstrap, &topic, total as usize, 60_000, &[]);
+    let verdict = verify(&outcomes, &consumed);
+
+    let acked = outcomes
+        .iter()
+        .filter(|o| matches!(o, Outcome::Acked(..)))
+        .count();
+    let acked_as_duplicate = outcomes
+        .iter()
+        .filter(|o| matches!(o, Outcome::Acked(_, -1)))
+        .count();
+    let not_acked = outcomes.len() - acked;
+    for line in &kill_log {
+        println!("fault run: {line}");
+    }
+    println!(
+        "fault run detail: topic={topic} in_topic={total} not_acked={not_acked} errors={errors:?} \
+         acked_offset_unknown={acked_as_duplicate} misplaced={} corrupt={} produced_in={:.1}s",
+        verdict.misplaced.len(),
+        verdict.corrupt.len(),
+        produced_in.as_secs_f64()
+    );
+    println!(
+        "fault run: records={} acked={acked} kills={} lost={} duplicated={} reordered={} unacked_present={} elapsed={:.1}s",
+        settings.records,
+        kill_log.len(),
+        verdict.lost.len(),
+        verdict.duplicated.len(),
+        verdict.reordered.len(),
+        verdict.unacked_present,
+        started.elapsed().as_secs_f64()
+    );
+
+    assert_eq!(
+        kill_log.len() as u64,
+        settings.kills,
+        "every planned kill happened"
+    );
+    assert!(
+        verdict.lost.is_empty(),
+        "acked records lost: {}",
+        first_few(&verdict.lost)
+    );
+    assert!(
+        verdict.duplicated.is_empty(),
+        "records written more than once: {}",
+        first_few(&verdict.duplicated)
+    );
+    assert!(
+        verdict.reordered.is_empty(),
+        "records out of send order at (partition, offset): {}",
+        first_few(&verdict.reordered)
+    );
+    assert!(
+        verdict.misplaced.is_empty(),
+        "acked records found elsewhere than their acknowledged partition/offset: {}",
+        first_few(&verdict.misplaced)
+    );
+    assert!(
+        verdict.corrupt.is_empty(),
+        "unexpected records: {}",
+        first_few(&verdict.corrupt)
+    );
+    // docs/guarantees.md: an idempotent producer retries retriable errors
+    // without a deadline, so under these faults every record is delivered.
+    assert!(
+        errors.is_empty() && not_acked == 0,
+        "{not_acked} records not acked; errors: {errors:?}"
+    );
+}
