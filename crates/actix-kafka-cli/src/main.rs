@@ -3,9 +3,10 @@
 //! * `demo` connects to a broker with the blocking probe, negotiates API versions
 //!   and prints them with the cluster's metadata;
 //! * `produce` sends stdin lines as records and prints one JSON line per
-//!   acknowledged record;
+//!   acknowledged record, optionally idempotent (`--idempotent`) or in
+//!   transactions (`--transactional-id`, `--transaction-size`, `--abort-every`);
 //! * `perf` is a load generator that mirrors Kafka's `kafka-producer-perf-test`
-//!   (its options and its output format).
+//!   (its options, transactions included, and its output format).
 //!
 //! `produce` and `perf` run the actor producer inside an actix system.
 
@@ -44,7 +45,8 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         count: usize,
     },
-    /// Send stdin lines as records; print one JSON line per acknowledged record.
+    /// Send stdin lines as records (optionally in transactions); print one JSON line per
+    /// acknowledged record.
     Produce(produce::ProduceArgs),
     /// Measure producer throughput and latency, like Kafka's kafka-producer-perf-test.
     Perf(perf::PerfArgs),

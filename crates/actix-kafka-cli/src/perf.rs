@@ -26,6 +26,17 @@
 //! Records are enqueued `--chunk-size` at a time with one mailbox message
 //! (`send_all`); a collector task owns every delivery future and records each
 //! completion as it happens.
+//!
+//! Transactions work as in Kafka's tool: they are on when a transactional id
+//! is set (`--transactional-id`, which wins, or `transactional.id` in the
+//! properties) or `--transaction-duration-ms` is given; the id then defaults
+//! to `performance-producer-` and a random suffix, the duration to 3000 ms. A
+//! transaction begins before the first record and after each commit, and is
+//! committed once it is that old (checked after each record) and after the
+//! last record. Latencies still end at each record's acknowledgement, not at
+//! its commit. A failed begin or commit stops the run early (the open
+//! transaction is aborted); the summary covers the records acknowledged until
+//! then, and the exit status is 1.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -47,6 +58,9 @@ pub const DEFAULT_CLIENT_ID: &str = "perf-producer-client";
 
 /// How many failed records are printed in full; the rest are only counted.
 const PRINTED_FAILURES: u64 = 10;
+
+/// Kafka's default `--transaction-duration-ms` when transactions are on.
+pub const DEFAULT_TRANSACTION_DURATION_MS: u64 = 3_000;
 
 /// Options of `actix-kafka perf`, named as in `kafka-producer-perf-test`.
 #[derive(Args, Debug)]
@@ -111,6 +125,19 @@ pub struct PerfArgs {
     /// own `send`.
     #[arg(long, default_value_t = 512)]
     pub chunk_size: usize,
+    /// The transactional id to use; takes precedence over `transactional.id` in
+    /// the properties. With --transaction-duration-ms but no id anywhere, it is
+    /// `performance-producer-` followed by a random suffix.
+    #[arg(long, value_name = "TRANSACTIONAL-ID")]
+    pub transactional_id: Option<String>,
+    /// Commit the open transaction once it is this old, then begin the next one.
+    /// Defaults to 3000 when a transactional id is set.
+    #[arg(
+        long,
+        value_name = "TRANSACTION-DURATION",
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub transaction_duration_ms: Option<u64>,
 }
 
 impl PerfArgs {
@@ -131,6 +158,11 @@ impl PerfArgs {
         if let Some(servers) = &self.bootstrap_server {
             set_property(&mut config, "bootstrap.servers", servers, "--bootstrap-server")?;
         }
+        if let Some(id) = &self.transactional_id {
+            set_property(&mut config, "transactional.id", id, "--transactional-id")?;
+        } else if self.transaction_duration_ms.is_some() && config.transactional_id.is_none() {
+            config.transactional_id = Some(random_transactional_id());
+        }
         if config.bootstrap_servers.trim().is_empty() {
             return Err(
                 "no brokers given: use --bootstrap-server, or bootstrap.servers=HOST:PORT in \
@@ -139,6 +171,16 @@ impl PerfArgs {
             );
         }
         Ok(config)
+    }
+
+    /// How long each transaction lasts; `None` when `config` is not transactional.
+    pub fn transaction_duration(&self, config: &ProducerConfig) -> Option<Duration> {
+        config.is_transactional().then(|| {
+            Duration::from_millis(
+                self.transaction_duration_ms
+                    .unwrap_or(DEFAULT_TRANSACTION_DURATION_MS),
+            )
+        })
     }
 
     fn validate(&self) -> Result<(), CliError> {
@@ -175,6 +217,25 @@ impl SplitMix64 {
     pub fn below(&mut self, bound: u64) -> u64 {
         ((u128::from(self.next_u64()) * u128::from(bound)) >> 64) as u64
     }
+}
+
+/// `performance-producer-` and a random UUID-like suffix (Kafka's default
+/// transactional id).
+fn random_transactional_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or_default();
+    let mut rng = SplitMix64::new(nanos ^ u64::from(std::process::id()).rotate_left(32));
+    let (a, b) = (rng.next_u64(), rng.next_u64());
+    format!(
+        "performance-producer-{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xffff,
+        b >> 48,
+        b & 0xffff_ffff_ffff
+    )
 }
 
 /// `size` random upper-case ASCII letters, like Kafka's perf tool.
@@ -512,10 +573,96 @@ async fn submit(
     let _ = tx.send(Sent { started, records });
 }
 
-/// Runs `perf`: exits 0 when every record was acknowledged.
+/// The open transaction of a transactional run: begun before a record when
+/// none is open, committed once it is `duration` old.
+struct Transactions {
+    duration: Duration,
+    /// When the open transaction began.
+    opened: Option<Instant>,
+}
+
+impl Transactions {
+    /// Begins a transaction unless one is open.
+    async fn ensure_open(&mut self, producer: &Producer) -> Result<(), CliError> {
+        if self.opened.is_none() {
+            producer
+                .begin_transaction()
+                .await
+                .map_err(|e| format!("cannot begin a transaction: {e}"))?;
+            self.opened = Some(Instant::now());
+        }
+        Ok(())
+    }
+
+    /// Whether the open transaction is `duration` old at `now`.
+    fn is_due(&self, now: Instant) -> bool {
+        self.opened
+            .is_some_and(|opened| now.saturating_duration_since(opened) >= self.duration)
+    }
+
+    /// Commits the open transaction, if there is one. If the commit fails, the
+    /// transaction is aborted (if that is still possible).
+    async fn commit(&mut self, producer: &Producer) -> Result<(), CliError> {
+        if self.opened.take().is_none() {
+            return Ok(());
+        }
+        let Err(e) = producer.commit_transaction().await else {
+            return Ok(());
+        };
+        let aborted = match producer.abort_transaction().await {
+            Ok(()) => "it was aborted".to_string(),
+            Err(abort_error) => format!("nor could it be aborted: {abort_error}"),
+        };
+        Err(format!("cannot commit a transaction: {e}; {aborted}"))
+    }
+}
+
+/// Sends the `--num-records` records, throttled, in transactions if
+/// `transactions` is given. Stops at the first transaction error.
+async fn send_records(
+    args: &PerfArgs,
+    producer: &Producer,
+    payloads: &mut Payloads,
+    mut transactions: Option<Transactions>,
+    start: Instant,
+    tx: &mpsc::UnboundedSender<Sent>,
+) -> Result<(), CliError> {
+    let throttle = Throttle::new(args.throughput, start);
+    let capacity = args.chunk_size.max(1);
+    let mut chunk = Vec::with_capacity(capacity);
+    for sequence in 0..args.num_records {
+        if let Some(wait) = throttle.ahead(sequence, Instant::now()) {
+            submit(producer, &mut chunk, capacity, tx).await;
+            tokio::time::sleep(wait).await;
+        }
+        if let Some(transactions) = &mut transactions {
+            transactions.ensure_open(producer).await?;
+        }
+        chunk.push(ProducerRecord::new(args.topic.clone(), payloads.next(sequence)));
+        if chunk.len() >= capacity {
+            submit(producer, &mut chunk, capacity, tx).await;
+        }
+        if let Some(transactions) = transactions.as_mut().filter(|t| t.is_due(Instant::now())) {
+            submit(producer, &mut chunk, capacity, tx).await;
+            transactions.commit(producer).await?;
+        }
+    }
+    submit(producer, &mut chunk, capacity, tx).await;
+    if let Some(transactions) = &mut transactions {
+        transactions.commit(producer).await?;
+    }
+    Ok(())
+}
+
+/// Runs `perf`: exits 0 when every record was acknowledged (and every
+/// transaction committed).
 pub async fn run(args: PerfArgs) -> Result<ExitCode, CliError> {
     args.validate()?;
     let config = args.config()?;
+    let transactions = args.transaction_duration(&config).map(|duration| Transactions {
+        duration,
+        opened: None,
+    });
     let mut payloads = Payloads::new(&args)?;
     let producer = Producer::start(config)
         .await
@@ -527,20 +674,7 @@ pub async fn run(args: PerfArgs) -> Result<ExitCode, CliError> {
     let (tx, rx) = mpsc::unbounded_channel();
     let collector = actix_rt::spawn(collect(rx, stats, progress.clone()));
 
-    let throttle = Throttle::new(args.throughput, start);
-    let capacity = args.chunk_size.max(1);
-    let mut chunk = Vec::with_capacity(capacity);
-    for sequence in 0..args.num_records {
-        if let Some(wait) = throttle.ahead(sequence, Instant::now()) {
-            submit(&producer, &mut chunk, capacity, &tx).await;
-            tokio::time::sleep(wait).await;
-        }
-        chunk.push(ProducerRecord::new(args.topic.clone(), payloads.next(sequence)));
-        if chunk.len() >= capacity {
-            submit(&producer, &mut chunk, capacity, &tx).await;
-        }
-    }
-    submit(&producer, &mut chunk, capacity, &tx).await;
+    let sent = send_records(&args, &producer, &mut payloads, transactions, start, &tx).await;
     drop(tx);
 
     producer.flush().await;
@@ -553,6 +687,7 @@ pub async fn run(args: PerfArgs) -> Result<ExitCode, CliError> {
     }
     producer.stop().await;
     println!("{}", stats.total_line(end));
+    sent?;
     if failures > 0 {
         eprintln!(
             "actix-kafka perf: {failures} of {} record(s) failed",
@@ -704,5 +839,59 @@ mod tests {
             .window_line(start + Duration::from_secs(6))
             .starts_with("0 records sent"));
         assert_eq!(s.count, 101);
+    }
+
+    #[test]
+    fn transactions_follow_kafkas_defaults() {
+        let base = [
+            "--topic",
+            "t",
+            "--num-records",
+            "1",
+            "--record-size",
+            "1",
+            "--throughput",
+            "-1",
+            "--bootstrap-server",
+            "h:1",
+        ];
+        let with = |extra: &[&str]| {
+            let mut argv = base.to_vec();
+            argv.extend_from_slice(extra);
+            let args = parse(&argv).unwrap();
+            let config = args.config().unwrap();
+            let duration = args.transaction_duration(&config);
+            (config.transactional_id, duration)
+        };
+        assert_eq!(with(&[]), (None, None));
+        assert_eq!(
+            with(&["--transactional-id", "x"]),
+            (Some("x".to_string()), Some(Duration::from_millis(3000)))
+        );
+        assert_eq!(
+            with(&[
+                "--command-property",
+                "transactional.id=p",
+                "--transactional-id",
+                "x"
+            ])
+            .0,
+            Some("x".to_string()),
+            "--transactional-id wins"
+        );
+        assert_eq!(
+            with(&["--command-property", "transactional.id=p"]),
+            (Some("p".to_string()), Some(Duration::from_millis(3000)))
+        );
+        let (id, duration) = with(&["--transaction-duration-ms", "250"]);
+        let id = id.expect("a generated id");
+        assert!(
+            id.starts_with("performance-producer-") && id.len() == 21 + 36,
+            "{id}"
+        );
+        assert_eq!(duration, Some(Duration::from_millis(250)));
+        let mut zero = base.to_vec();
+        zero.extend(["--transaction-duration-ms", "0"]);
+        assert!(parse(&zero).is_err(), "the duration must be positive");
     }
 }
