@@ -345,6 +345,49 @@ async fn abortable_produce_error_aborts_then_the_next_transaction_commits() {
     }
 }
 
+/// KIP-360 under transaction.version 1: a batch refused for its sequence
+/// (OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCER_ID) dooms the transaction;
+/// after the abort, the next begin bumps the epoch with InitProducerId (the
+/// current id and epoch), and the partition restarts at sequence 0 under it.
+#[actix_rt::test]
+async fn a_sequence_error_bumps_the_epoch_before_the_next_transaction() {
+    for code in [
+        ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER.0,
+        ErrorCode::UNKNOWN_PRODUCER_ID.0,
+    ] {
+        let cluster = fake(1, 1);
+        let producer = Producer::start(transactional(&cluster)).await.unwrap();
+        send_one_and_commit(&producer, "before").await.unwrap();
+        abortable_send_then_abort(&cluster, &producer, code).await;
+        assert_eq!(
+            count(&cluster, ApiKey::InitProducerId),
+            1,
+            "code {code}: no bump before begin"
+        );
+
+        send_one_and_commit(&producer, "after").await.unwrap();
+        assert_eq!(
+            count(&cluster, ApiKey::InitProducerId),
+            2,
+            "code {code}: one bump"
+        );
+        let log = cluster.log("t", 0);
+        assert_eq!(values(&cluster, 0), ["before", "after"], "code {code}");
+        assert_eq!(
+            (log[1].producer_id, log[1].producer_epoch, log[1].sequence),
+            (log[0].producer_id, log[0].producer_epoch + 1, 0),
+            "code {code}: same id, next epoch, sequences from 0"
+        );
+        let ended = cluster.ended_transactions();
+        assert_eq!(
+            ended.last().map(|e| (e.committed, e.producer_epoch)),
+            Some((true, log[1].producer_epoch)),
+            "code {code}: committed under the new epoch"
+        );
+        producer.stop().await;
+    }
+}
+
 #[actix_rt::test]
 async fn transactional_batches_carry_the_identity_and_sequences_from_zero() {
     let cluster = fake(1, 2);

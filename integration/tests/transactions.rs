@@ -1,7 +1,9 @@
 //! The transactional producer against real brokers formatted with
 //! transaction.version 2 (127.0.0.1:9092) and 1 (127.0.0.1:9192), read back
 //! by Kafka's console consumer with read_committed and read_uncommitted, and
-//! committed group offsets checked with Kafka's consumer-groups tool.
+//! committed group offsets checked with Kafka's consumer-groups tool. Which
+//! protocol generation the producer spoke shows in the stored batches' epochs
+//! and sequences (Kafka's DumpLogSegments).
 
 mod common;
 
@@ -80,6 +82,65 @@ async fn committed_records_are_visible_and_aborted_ones_never_transaction_versio
 #[actix_rt::test]
 async fn committed_records_are_visible_and_aborted_ones_never_transaction_version_1() {
     committed_and_aborted_on(tv1_bootstrap()).await;
+}
+
+/// Three transactions (commit, abort, commit) of two batches each to one
+/// partition; returns each stored data batch's `(producer epoch, base
+/// sequence)` and the number of transaction markers, read from the broker's
+/// segment files with Kafka's DumpLogSegments.
+async fn epochs_and_sequences(bootstrap: String, log_dir: &str) -> (Vec<(i16, i32)>, usize) {
+    let topic = unique_topic("txn-protocol");
+    create_topic(&bootstrap, &topic, 1, &[]);
+    let producer = Producer::start(transactional(&bootstrap, &unique_topic("txn-id")))
+        .await
+        .unwrap();
+    for (round, commit) in [true, false, true].into_iter().enumerate() {
+        producer.begin_transaction().await.unwrap();
+        for i in 0..2 {
+            // Awaited one by one: one batch each.
+            producer
+                .send_and_wait(record(&topic, &format!("t{round}-{i}")))
+                .await
+                .unwrap();
+        }
+        if commit {
+            producer.commit_transaction().await.unwrap();
+        } else {
+            producer.abort_transaction().await.unwrap();
+        }
+    }
+    producer.stop().await;
+    let batches = common::dump_batches_in(&common::broker_log_dir(log_dir), &bootstrap, &topic, 0);
+    let data = batches
+        .iter()
+        .filter(|b| !b.is_control)
+        .map(|b| (b.producer_epoch, b.base_sequence))
+        .collect();
+    (data, batches.iter().filter(|b| b.is_control).count())
+}
+
+/// transaction.version 2 (KIP-890): every EndTxn bumps the epoch, so each
+/// transaction's batches carry the next epoch and sequences from 0 — proof
+/// that the producer spoke Produce v12 / EndTxn v5 and adopted the epochs.
+#[actix_rt::test]
+async fn transaction_version_2_bumps_the_epoch_at_every_transaction_end() {
+    let (data, markers) = epochs_and_sequences(bootstrap(), "single").await;
+    assert_eq!(markers, 3, "one marker per transaction");
+    let e = data[0].0;
+    assert_eq!(
+        data,
+        [(e, 0), (e, 1), (e + 1, 0), (e + 1, 1), (e + 2, 0), (e + 2, 1)]
+    );
+}
+
+/// transaction.version 1: the epoch stays for the producer's session and the
+/// sequences continue across transactions.
+#[actix_rt::test]
+async fn transaction_version_1_keeps_the_epoch_across_transactions() {
+    let (data, markers) = epochs_and_sequences(tv1_bootstrap(), "single-tv1-9192").await;
+    assert_eq!(markers, 3, "one marker per transaction");
+    let e = data[0].0;
+    assert_eq!(data, [(e, 0), (e, 1), (e, 2), (e, 3), (e, 4), (e, 5)]);
 }
 
 fn is_misuse<T: std::fmt::Debug>(result: Result<T, ProducerError>) -> bool {

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 
@@ -166,14 +166,22 @@ pub struct DumpedBatch {
     pub producer_id: i64,
     pub producer_epoch: i16,
     pub base_sequence: i32,
+    /// A transaction marker (commit/abort), not data.
+    pub is_control: bool,
 }
 
 /// The log directory of the single test broker (`scripts/kafka.sh`'s state).
 pub fn single_broker_log_dir() -> PathBuf {
+    broker_log_dir("single")
+}
+
+/// The log directory of the broker whose `scripts/kafka.sh` state is `name`
+/// (`single`, `single-tv1-9192`).
+pub fn broker_log_dir(name: &str) -> PathBuf {
     let state = std::env::var_os("ACTIX_KAFKA_STATE")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo_root().join(".kafka"));
-    let dir = state.join("single/data");
+    let dir = state.join(name).join("data");
     assert!(
         dir.is_dir(),
         "{} is not the single broker's log dir; the batch-level checks read the broker's segment files",
@@ -185,7 +193,12 @@ pub fn single_broker_log_dir() -> PathBuf {
 /// The record batches stored for `topic`/`partition`, read from the broker's
 /// segment files with Kafka's `DumpLogSegments`.
 pub fn dump_batches(bootstrap: &str, topic: &str, partition: i32) -> Vec<DumpedBatch> {
-    let dir = single_broker_log_dir().join(format!("{topic}-{partition}"));
+    dump_batches_in(&single_broker_log_dir(), bootstrap, topic, partition)
+}
+
+/// Like [`dump_batches`], for the broker whose log directory is `log_dir`.
+pub fn dump_batches_in(log_dir: &Path, bootstrap: &str, topic: &str, partition: i32) -> Vec<DumpedBatch> {
+    let dir = log_dir.join(format!("{topic}-{partition}"));
     let mut segments: Vec<String> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
         .filter_map(|entry| entry.ok())
@@ -224,6 +237,7 @@ pub fn dump_batches(bootstrap: &str, topic: &str, partition: i32) -> Vec<DumpedB
                 producer_id: field("producerId:").parse().expect("producerId"),
                 producer_epoch: field("producerEpoch:").parse().expect("producerEpoch"),
                 base_sequence: field("baseSequence:").parse().expect("baseSequence"),
+                is_control: field("isControl:") == "true",
             }
         })
         .collect()

@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use kafka_wire::api::ApiKey;
 use kafka_wire::messages::metadata::MetadataRequest;
 use kafka_wire::ErrorCode;
 use tokio::sync::oneshot;
@@ -177,15 +176,8 @@ impl MetadataActor {
             reconnect_backoff: Duration::from_millis(c.reconnect_backoff_ms),
             max_frame_size: kafka_wire::frame::DEFAULT_MAX_FRAME_SIZE,
             idle_timeout: c.connections_max_idle(),
-            max_versions: if c.is_transactional() {
-                // Transactions speak transaction.version 1 (explicit
-                // AddPartitionsToTxn, epoch fixed per session), which every
-                // 2.8–4.x cluster accepts; KIP-890 (Produce v12, EndTxn v5)
-                // is not used yet.
-                vec![(ApiKey::Produce, 11), (ApiKey::EndTxn, 4)]
-            } else {
-                Vec::new()
-            },
+            // Transactions pin their versions per request (TxnProtocol).
+            max_versions: Vec::new(),
         })
         .start();
         self.connections.insert(node_id, conn.clone());

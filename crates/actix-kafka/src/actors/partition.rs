@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
+use kafka_wire::api::VersionRange;
 use kafka_wire::record::RecordHeader;
 use tokio::sync::oneshot;
 
@@ -96,6 +97,9 @@ pub struct PartitionAccumulatorActor {
     transactional_id: Option<String>,
     txn_partition_added: bool,
     adding_txn_partition: bool,
+    /// The Produce versions the open transaction's protocol allows (`None`:
+    /// any, as for a producer without transactions).
+    produce_versions: Option<VersionRange>,
 }
 
 /// The producer identity changed (idempotence: first id, or an epoch bump).
@@ -133,6 +137,7 @@ impl PartitionAccumulatorActor {
             transactional_id: settings.transactional_id,
             txn_partition_added: false,
             adding_txn_partition: false,
+            produce_versions: None,
             metadata,
             completed_to,
             leader: None,
@@ -193,7 +198,8 @@ impl PartitionAccumulatorActor {
         }
     }
 
-    /// AddPartitionsToTxn through the coordinator before the next batch.
+    /// Registers the partition in the open transaction through the
+    /// coordinator before the next batch.
     fn add_to_transaction(&mut self, ctx: &mut Context<Self>) {
         let Some(coordinator) = self.coordinator.clone() else {
             return;
@@ -212,7 +218,10 @@ impl PartitionAccumulatorActor {
             .map(|result, actor, ctx| {
                 actor.adding_txn_partition = false;
                 match result.unwrap_or(Err(ProducerError::Closed)) {
-                    Ok(()) => actor.txn_partition_added = true,
+                    Ok(versions) => {
+                        actor.txn_partition_added = true;
+                        actor.produce_versions = versions;
+                    }
                     Err(error) => {
                         // The transaction cannot take these records.
                         let (failed, released) = actor.queue.fail_queued(&error);
@@ -265,6 +274,7 @@ impl PartitionAccumulatorActor {
             timeout_ms: self.request_timeout_ms,
             transactional_id: self.transactional_id.clone(),
             deadline: outgoing.deadline,
+            versions: self.produce_versions,
         };
         let batch_id = outgoing.batch_id;
         let created = outgoing.created;

@@ -9,13 +9,21 @@
 //! Requests to bump an epoch that was already bumped are ignored, so many
 //! partitions hitting the same error cause one bump.
 //!
-//! With a `transactional_id` it also runs transactions (transaction.version 1
-//! semantics, accepted by every 2.8–4.x cluster): FindCoordinator, then
-//! InitProducerId at the coordinator (fencing any earlier instance),
-//! AddPartitionsToTxn before a partition's first batch of each transaction,
-//! AddOffsetsToTxn + TxnOffsetCommit for `send_offsets_to_transaction`, and
-//! EndTxn. The state machine is [`crate::transaction::Transaction`]; this
-//! actor serializes every change to it.
+//! With a `transactional_id` it also runs transactions: FindCoordinator, then
+//! InitProducerId at the coordinator (fencing any earlier instance). Each
+//! transaction picks its protocol at begin, from the finalized
+//! `transaction.version` a broker reports ([`TxnProtocol`]):
+//!
+//! * V1 (every 2.8–4.x cluster): AddPartitionsToTxn before a partition's
+//!   first batch, AddOffsetsToTxn + TxnOffsetCommit (v0–4) for
+//!   `send_offsets_to_transaction`, EndTxn (v0–4). After a sequence error the
+//!   epoch is bumped with InitProducerId once the transaction has ended.
+//! * V2 (KIP-890): partitions join implicitly through Produce v12+, offsets
+//!   through TxnOffsetCommit v5+, and EndTxn v5+ returns a bumped epoch (or a
+//!   new producer id), which every partition adopts with sequences from 0.
+//!
+//! The state machine is [`crate::transaction::Transaction`]; this actor
+//! serializes every change to it.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -29,10 +37,11 @@ use super::partition::connection_error;
 use crate::accumulator::ProducerIdentity;
 use crate::config::ProducerConfig;
 use crate::connection::BrokerConnectionActor;
-use crate::connection::{Call, ConnectionError};
+use crate::connection::{Call, CallWithin, ConnectionError, GetApiVersions};
 use crate::error::ErrorClass;
 use crate::error::ProducerError;
-use crate::transaction::Transaction;
+use crate::transaction::{Transaction, TxnProtocol};
+use kafka_wire::api::{ApiKey, VersionRange};
 use kafka_wire::messages::add_offsets_to_txn::AddOffsetsToTxnRequest;
 use kafka_wire::messages::add_partitions_to_txn::{
     AddPartitionsToTxnRequest, AddPartitionsToTxnResponse, AddPartitionsToTxnTopic,
@@ -79,6 +88,8 @@ pub struct TransactionCoordinatorActor {
     listeners: Vec<Recipient<IdentityChanged>>,
     bumping: bool,
     txn: Transaction,
+    /// A TxnBegin is looking up the cluster's protocol.
+    beginning: bool,
 }
 
 impl TransactionCoordinatorActor {
@@ -91,6 +102,7 @@ impl TransactionCoordinatorActor {
             listeners: Vec::new(),
             bumping: false,
             txn: Transaction::default(),
+            beginning: false,
         }
     }
 
@@ -149,18 +161,24 @@ async fn find_coordinator(
     Ok((found.node_id, connection))
 }
 
-/// Sends `request` to the coordinator of `key` and checks its error code,
-/// retrying retriable failures (finding the coordinator again each time)
-/// until `deadline`. CONCURRENT_TRANSACTIONS retries after 20 ms, as the Java
-/// client does.
-async fn call_coordinator<R>(
-    metadata: &Addr<MetadataActor>,
-    key_type: CoordinatorType,
-    key: &str,
-    request: R,
-    error_of: impl Fn(&R::Response) -> ErrorCode,
+/// How to retry a coordinator request.
+#[derive(Clone, Copy)]
+struct Retry {
     backoff: Duration,
     deadline: Instant,
+}
+
+/// Sends `request` (at a version in `versions`, if given) to the coordinator
+/// of `key` and checks its error code, retrying retriable failures (finding
+/// the coordinator again each time) until the deadline. CONCURRENT_TRANSACTIONS
+/// retries after 20 ms, as the Java client does.
+async fn call_coordinator<R>(
+    metadata: &Addr<MetadataActor>,
+    (key_type, key): (CoordinatorType, &str),
+    request: R,
+    versions: Option<VersionRange>,
+    error_of: impl Fn(&R::Response) -> ErrorCode,
+    Retry { backoff, deadline }: Retry,
 ) -> Result<R::Response, ProducerError>
 where
     R: Request + Clone + Send + 'static,
@@ -169,7 +187,7 @@ where
     loop {
         let error = match find_coordinator(metadata, key_type, key).await {
             Err(e) => e,
-            Ok((node_id, connection)) => match connection.send(Call(request.clone())).await {
+            Ok((node_id, connection)) => match call_within(&connection, request.clone(), versions).await {
                 Ok(Ok(response)) if error_of(&response).is_ok() => return Ok(response),
                 Ok(Ok(response)) => ProducerError::from_broker(error_of(&response), None),
                 Ok(Err(e)) => connection_error(node_id, e),
@@ -188,6 +206,22 @@ where
     }
 }
 
+/// Sends `request` on `connection`, within `versions` if given.
+async fn call_within<R>(
+    connection: &Addr<BrokerConnectionActor>,
+    request: R,
+    versions: Option<VersionRange>,
+) -> Result<Result<R::Response, ConnectionError>, MailboxError>
+where
+    R: Request + Send + 'static,
+    R::Response: Send + 'static,
+{
+    match versions {
+        None => connection.send(Call(request)).await,
+        Some(versions) => connection.send(CallWithin { request, versions }).await,
+    }
+}
+
 /// InitProducerId until it succeeds, a non-retriable error, or `deadline`.
 /// With `current`, asks for an epoch bump of that identity.
 async fn init_producer_id(
@@ -199,15 +233,18 @@ async fn init_producer_id(
     deadline: Instant,
 ) -> Result<ProducerIdentity, ProducerError> {
     if let Some(id) = transactional_id {
-        let request = InitProducerIdRequest::new(Some(id.clone()), timeout_ms);
+        let mut request = InitProducerIdRequest::new(Some(id.clone()), timeout_ms);
+        if let Some(current) = current {
+            request.producer_id = current.producer_id;
+            request.producer_epoch = current.producer_epoch;
+        }
         let response = call_coordinator(
             &metadata,
-            CoordinatorType::Transaction,
-            &id,
+            (CoordinatorType::Transaction, &id),
             request,
+            None,
             |r| r.error_code,
-            backoff,
-            deadline,
+            Retry { backoff, deadline },
         )
         .await?;
         return Ok(ProducerIdentity {
@@ -282,6 +319,34 @@ impl Handler<InitIdentity> for TransactionCoordinatorActor {
     }
 }
 
+impl TransactionCoordinatorActor {
+    /// Adopts a new identity and tells every listener (the partitions restart
+    /// their sequences at 0).
+    fn adopt_identity(&mut self, identity: ProducerIdentity, why: &'static str) {
+        if self.identity == Some(identity) {
+            return;
+        }
+        tracing::info!(
+            producer_id = identity.producer_id,
+            epoch = identity.producer_epoch,
+            why,
+            "new producer epoch"
+        );
+        self.identity = Some(identity);
+        self.listeners.retain(|l| l.connected());
+        for listener in &self.listeners {
+            listener.do_send(IdentityChanged(identity));
+        }
+    }
+
+    fn retry(&self) -> Retry {
+        Retry {
+            backoff: self.config.retry_backoff(),
+            deadline: self.deadline(),
+        }
+    }
+}
+
 impl Handler<BumpEpoch> for TransactionCoordinatorActor {
     type Result = ();
 
@@ -305,18 +370,7 @@ impl Handler<BumpEpoch> for TransactionCoordinatorActor {
             .map(move |result, actor, ctx| {
                 actor.bumping = false;
                 match result {
-                    Ok(identity) => {
-                        tracing::info!(
-                            producer_id = identity.producer_id,
-                            epoch = identity.producer_epoch,
-                            "producer epoch bumped"
-                        );
-                        actor.identity = Some(identity);
-                        actor.listeners.retain(|l| l.connected());
-                        for listener in &actor.listeners {
-                            listener.do_send(IdentityChanged(identity));
-                        }
-                    }
+                    Ok(identity) => actor.adopt_identity(identity, "sequence error (KIP-360)"),
                     Err(error) => {
                         tracing::error!(%error, "epoch bump failed; trying again");
                         let from = msg.from;
@@ -338,15 +392,16 @@ impl Handler<ListenForIdentity> for TransactionCoordinatorActor {
     }
 }
 
-/// Opens a transaction.
+/// Opens a transaction, under the protocol the cluster finalized now.
 #[derive(Message)]
 #[rtype(result = "Result<(), ProducerError>")]
 pub struct TxnBegin;
 
-/// Registers a partition in the open transaction (AddPartitionsToTxn), once
-/// per transaction; answers when the coordinator accepted it.
+/// Registers a partition in the open transaction before its next batch:
+/// AddPartitionsToTxn under V1 (once per transaction), nothing to send under
+/// V2. Answers the Produce versions the batch must be sent at.
 #[derive(Message)]
-#[rtype(result = "Result<(), ProducerError>")]
+#[rtype(result = "Result<Option<VersionRange>, ProducerError>")]
 pub struct TxnAddPartition {
     /// Topic.
     pub topic: Arc<str>,
@@ -379,12 +434,86 @@ pub struct TxnSendOffsets {
     pub group_id: String,
 }
 
+/// The protocol a broker's ApiVersions answer allows (one attempt; any
+/// broker, since finalized features are cluster-wide).
+async fn cluster_protocol(metadata: &Addr<MetadataActor>) -> Result<TxnProtocol, ProducerError> {
+    let (reply, answer) = oneshot::channel();
+    metadata.do_send(AnyConnection { reply });
+    let (node_id, connection) = answer.await.unwrap_or(Err(ProducerError::Closed))?;
+    let versions = connection
+        .send(GetApiVersions)
+        .await
+        .map_err(|_| ProducerError::Closed)?
+        .map_err(|e| connection_error(node_id, e))?;
+    Ok(TxnProtocol::from_api_versions(&versions))
+}
+
 impl Handler<TxnBegin> for TransactionCoordinatorActor {
-    type Result = Result<(), ProducerError>;
+    type Result = ResponseActFuture<Self, Result<(), ProducerError>>;
 
     fn handle(&mut self, _: TxnBegin, _: &mut Context<Self>) -> Self::Result {
-        self.txn_context()?;
-        self.txn.begin()
+        // Refuse misuse at once; the state changes only after the lookups.
+        let checked = self
+            .txn_context()
+            .and_then(|context| self.txn.can_begin().map(|_| context));
+        let (id, identity) = match checked {
+            Ok(_) if self.beginning => {
+                return Box::pin(fut::ready(Err(ProducerError::TransactionalMisuse {
+                    reason: "begin_transaction called while another begin is under way".to_string(),
+                })))
+            }
+            Ok(context) => context,
+            Err(e) => return Box::pin(fut::ready(Err(e))),
+        };
+        self.beginning = true;
+        // V1 after a sequence error: InitProducerId with the current id and
+        // epoch bumps the epoch before the next transaction (KIP-360).
+        let bump_from = self.txn.needs_epoch_bump().then_some(identity);
+        let metadata = self.metadata.clone();
+        let retry = self.retry();
+        let timeout_ms = i32::try_from(self.config.transaction_timeout_ms).unwrap_or(i32::MAX);
+        let work = async move {
+            let bumped = match bump_from {
+                Some(from) => {
+                    let (backoff, deadline) = (retry.backoff, retry.deadline);
+                    let bump = init_producer_id(
+                        metadata.clone(),
+                        Some(id),
+                        Some(from),
+                        timeout_ms,
+                        backoff,
+                        deadline,
+                    );
+                    Some(bump.await?)
+                }
+                None => None,
+            };
+            loop {
+                match cluster_protocol(&metadata).await {
+                    Ok(protocol) => return Ok((bumped, protocol)),
+                    Err(e) if e.is_retriable() && Instant::now() + retry.backoff < retry.deadline => {
+                        tracing::debug!(error = %e, "cannot read the cluster's features yet; retrying");
+                        actix_rt::time::sleep(retry.backoff).await;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        };
+        Box::pin(work.into_actor(self).map(|result, actor, _| {
+            actor.beginning = false;
+            let (bumped, protocol) = result.inspect_err(|e| {
+                if e.class() == ErrorClass::Fatal {
+                    actor.txn.fail(e.clone());
+                }
+            })?;
+            if let Some(identity) = bumped {
+                actor.txn.epoch_bumped();
+                actor.adopt_identity(identity, "sequence error in the last transaction (KIP-360)");
+            }
+            actor.txn.begin(protocol)?;
+            tracing::debug!(?protocol, "transaction begun");
+            Ok(())
+        }))
     }
 }
 
@@ -397,7 +526,7 @@ impl Handler<TxnBatchFailed> for TransactionCoordinatorActor {
 }
 
 impl Handler<TxnAddPartition> for TransactionCoordinatorActor {
-    type Result = ResponseActFuture<Self, Result<(), ProducerError>>;
+    type Result = ResponseActFuture<Self, Result<Option<VersionRange>, ProducerError>>;
 
     fn handle(&mut self, msg: TxnAddPartition, _: &mut Context<Self>) -> Self::Result {
         let checked = self.txn.check_send().and_then(|_| self.txn_context());
@@ -405,8 +534,15 @@ impl Handler<TxnAddPartition> for TransactionCoordinatorActor {
             Ok(context) => context,
             Err(e) => return Box::pin(fut::ready(Err(e))),
         };
+        let protocol = self.txn.protocol();
+        let produce_versions = protocol.versions(ApiKey::Produce);
+        if protocol == TxnProtocol::V2 {
+            // Produce v12+ adds the partition on the broker side.
+            self.txn.partition_added(msg.topic, msg.partition);
+            return Box::pin(fut::ready(Ok(produce_versions)));
+        }
         if !self.txn.needs_partition(&msg.topic, msg.partition) {
-            return Box::pin(fut::ready(Ok(())));
+            return Box::pin(fut::ready(Ok(produce_versions)));
         }
         let request = AddPartitionsToTxnRequest {
             transactional_id: id.clone(),
@@ -418,7 +554,7 @@ impl Handler<TxnAddPartition> for TransactionCoordinatorActor {
             }],
         };
         let metadata = self.metadata.clone();
-        let (backoff, deadline) = (self.config.retry_backoff(), self.deadline());
+        let retry = self.retry();
         let work = async move {
             let partition_error = |r: &AddPartitionsToTxnResponse| {
                 r.results
@@ -428,27 +564,52 @@ impl Handler<TxnAddPartition> for TransactionCoordinatorActor {
                     .find(|code| !code.is_ok())
                     .unwrap_or(ErrorCode::NONE)
             };
-            call_coordinator(
-                &metadata,
-                CoordinatorType::Transaction,
-                &id,
-                request,
-                partition_error,
-                backoff,
-                deadline,
-            )
-            .await
+            let coordinator = (CoordinatorType::Transaction, id.as_str());
+            call_coordinator(&metadata, coordinator, request, None, partition_error, retry).await
         };
         Box::pin(work.into_actor(self).map(move |result, actor, _| match result {
             Ok(_) => {
                 actor.txn.partition_added(msg.topic, msg.partition);
-                Ok(())
+                Ok(produce_versions)
             }
             Err(e) => {
                 actor.txn.fail(e.clone());
                 Err(e)
             }
         }))
+    }
+}
+
+/// The TxnOffsetCommit request for `offsets`, grouped by topic.
+fn txn_offset_commit(
+    transactional_id: String,
+    identity: ProducerIdentity,
+    group_id: String,
+    offsets: Vec<(String, i32, i64)>,
+) -> TxnOffsetCommitRequest {
+    let mut topics: Vec<TxnOffsetCommitRequestTopic> = Vec::new();
+    for (topic, partition, offset) in offsets {
+        let entry = TxnOffsetCommitRequestPartition {
+            partition_index: partition,
+            committed_offset: offset,
+            committed_leader_epoch: -1,
+            committed_metadata: None,
+        };
+        match topics.iter_mut().find(|t| t.name == topic) {
+            Some(t) => t.partitions.push(entry),
+            None => topics.push(TxnOffsetCommitRequestTopic {
+                name: topic,
+                partitions: vec![entry],
+            }),
+        }
+    }
+    TxnOffsetCommitRequest {
+        transactional_id,
+        group_id,
+        producer_id: identity.producer_id,
+        producer_epoch: identity.producer_epoch,
+        topics,
+        ..TxnOffsetCommitRequest::default()
     }
 }
 
@@ -466,41 +627,23 @@ impl Handler<TxnSendOffsets> for TransactionCoordinatorActor {
             Ok(context) => context,
             Err(e) => return Box::pin(fut::ready(Err(e))),
         };
+        let protocol = self.txn.protocol();
         let metadata = self.metadata.clone();
-        let (backoff, deadline) = (self.config.retry_backoff(), self.deadline());
+        let retry = self.retry();
         let work = async move {
-            let add = AddOffsetsToTxnRequest {
-                transactional_id: id.clone(),
-                producer_id: identity.producer_id,
-                producer_epoch: identity.producer_epoch,
-                group_id: msg.group_id.clone(),
-            };
-            let txn = CoordinatorType::Transaction;
-            call_coordinator(&metadata, txn, &id, add, |r| r.error_code, backoff, deadline).await?;
-            let mut topics: Vec<TxnOffsetCommitRequestTopic> = Vec::new();
-            for (topic, partition, offset) in msg.offsets {
-                let entry = TxnOffsetCommitRequestPartition {
-                    partition_index: partition,
-                    committed_offset: offset,
-                    committed_leader_epoch: -1,
-                    committed_metadata: None,
+            if protocol == TxnProtocol::V1 {
+                // V2's TxnOffsetCommit v5+ adds the offsets by itself.
+                let add = AddOffsetsToTxnRequest {
+                    transactional_id: id.clone(),
+                    producer_id: identity.producer_id,
+                    producer_epoch: identity.producer_epoch,
+                    group_id: msg.group_id.clone(),
                 };
-                match topics.iter_mut().find(|t| t.name == topic) {
-                    Some(t) => t.partitions.push(entry),
-                    None => topics.push(TxnOffsetCommitRequestTopic {
-                        name: topic,
-                        partitions: vec![entry],
-                    }),
-                }
+                let coordinator = (CoordinatorType::Transaction, id.as_str());
+                call_coordinator(&metadata, coordinator, add, None, |r| r.error_code, retry).await?;
             }
-            let commit = TxnOffsetCommitRequest {
-                transactional_id: id,
-                group_id: msg.group_id.clone(),
-                producer_id: identity.producer_id,
-                producer_epoch: identity.producer_epoch,
-                topics,
-                ..TxnOffsetCommitRequest::default()
-            };
+            let group = msg.group_id.clone();
+            let commit = txn_offset_commit(id, identity, msg.group_id, msg.offsets);
             let partition_error = |r: &TxnOffsetCommitResponse| {
                 r.topics
                     .iter()
@@ -509,17 +652,9 @@ impl Handler<TxnSendOffsets> for TransactionCoordinatorActor {
                     .find(|code| !code.is_ok())
                     .unwrap_or(ErrorCode::NONE)
             };
-            let group = CoordinatorType::Group;
-            call_coordinator(
-                &metadata,
-                group,
-                &msg.group_id,
-                commit,
-                partition_error,
-                backoff,
-                deadline,
-            )
-            .await?;
+            let versions = protocol.versions(ApiKey::TxnOffsetCommit);
+            let coordinator = (CoordinatorType::Group, group.as_str());
+            call_coordinator(&metadata, coordinator, commit, versions, partition_error, retry).await?;
             Ok::<(), ProducerError>(())
         };
         Box::pin(work.into_actor(self).map(|result, actor, _| {
@@ -539,48 +674,54 @@ impl Handler<TxnEnd> for TransactionCoordinatorActor {
             Ok(needs) => needs,
             Err(e) => return Box::pin(fut::ready(Err(e))),
         };
-        if !needs_request {
-            self.txn.ended();
-            return Box::pin(fut::ready(Ok(())));
-        }
         let (id, identity) = match self.txn_context() {
             Ok(context) => context,
             Err(e) => return Box::pin(fut::ready(Err(e))),
         };
-        let request = EndTxnRequest {
-            transactional_id: id.clone(),
-            producer_id: identity.producer_id,
-            producer_epoch: identity.producer_epoch,
-            committed: msg.commit,
-        };
+        let protocol = self.txn.protocol();
         let metadata = self.metadata.clone();
         // An indefinite result (timeout, lost connection) retries the same
         // EndTxn, never the other outcome; transaction_timeout_ms bounds how
         // long the coordinator keeps the transaction anyway.
-        let (backoff, deadline) = (
-            self.config.retry_backoff(),
-            Instant::now() + self.config.transaction_timeout(),
-        );
-        let work = async move {
-            call_coordinator(
-                &metadata,
-                CoordinatorType::Transaction,
-                &id,
-                request,
-                |r| r.error_code,
-                backoff,
-                deadline,
-            )
-            .await
+        let retry = Retry {
+            backoff: self.config.retry_backoff(),
+            deadline: Instant::now() + self.config.transaction_timeout(),
         };
-        Box::pin(work.into_actor(self).map(|result, actor, _| match result {
-            Ok(_) => {
+        let end = async move {
+            if !needs_request {
+                return Ok::<_, ProducerError>(None);
+            }
+            let request = EndTxnRequest {
+                transactional_id: id.clone(),
+                producer_id: identity.producer_id,
+                producer_epoch: identity.producer_epoch,
+                committed: msg.commit,
+            };
+            let versions = protocol.versions(ApiKey::EndTxn);
+            let coordinator = (CoordinatorType::Transaction, id.as_str());
+            let response =
+                call_coordinator(&metadata, coordinator, request, versions, |r| r.error_code, retry).await?;
+            // V2: the coordinator bumped the epoch (or gave a new id).
+            let bumped = ProducerIdentity {
+                producer_id: response.producer_id,
+                producer_epoch: response.producer_epoch,
+            };
+            Ok(
+                (protocol == TxnProtocol::V2 && bumped.producer_id >= 0 && bumped.producer_epoch >= 0)
+                    .then_some(bumped),
+            )
+        };
+        Box::pin(end.into_actor(self).map(move |result, actor, _| match result {
+            Ok(bumped) => {
+                if let Some(identity) = bumped {
+                    actor.adopt_identity(identity, "EndTxn v5 (KIP-890)");
+                }
                 actor.txn.ended();
                 Ok(())
             }
             Err(e) => {
-                // A failed commit leaves the transaction Committing: the same
-                // commit may be called again.
+                // A failed commit leaves the transaction Committing: the
+                // same commit may be called again.
                 if e.class() == ErrorClass::Fatal {
                     actor.txn.fail(e.clone());
                 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use bytes::{Buf, Bytes, BytesMut};
 use futures_util::stream::{self, Stream};
-use kafka_wire::api::{ApiKey, NegotiatedVersions};
+use kafka_wire::api::{ApiKey, NegotiatedVersions, VersionRange};
 use kafka_wire::frame::{decode_response, encode_request, peek_correlation_id, FrameDecoder};
 use kafka_wire::header::decode_response_header;
 use kafka_wire::messages::api_versions::{ApiVersionsRequest, ApiVersionsResponse};
@@ -26,7 +26,8 @@ use tokio::sync::{mpsc, oneshot};
 use super::coalesce::{ProduceCoalescer, ProduceRouting};
 use super::in_flight::InFlight;
 use super::{
-    Call, Close, ConnectionConfig, ConnectionError, GetApiVersions, PartitionResult, ProducePartition,
+    version_within, Call, CallWithin, Close, ConnectionConfig, ConnectionError, GetApiVersions,
+    PartitionResult, ProducePartition,
 };
 
 /// Where one partition's produce result goes.
@@ -339,7 +340,7 @@ impl Connection {
     fn write_call(&mut self, call: Box<dyn QueuedCall>, config: &ConnectionConfig) {
         let node_id = config.node_id;
         let api = call.api();
-        let Some(version) = self.versions.version(api) else {
+        let Some(version) = version_within(self.versions.version(api), call.versions()) else {
             return call.fail(ConnectionError::NoCommonVersion { node_id, api });
         };
         let correlation_id = self.next_correlation_id();
@@ -371,7 +372,7 @@ impl Connection {
                 let _ = reply.send(Err(error.clone()));
             }
         };
-        let Some(version) = self.versions.version(api) else {
+        let Some(version) = version_within(self.versions.version(api), routing.versions) else {
             return fail(routing, ConnectionError::NoCommonVersion { node_id, api });
         };
         let correlation_id = self.next_correlation_id();
@@ -458,6 +459,33 @@ where
     type Result = ResponseFuture<Result<R::Response, ConnectionError>>;
 
     fn handle(&mut self, Call(request): Call<R>, ctx: &mut Self::Context) -> Self::Result {
+        self.queue_call(request, None, ctx)
+    }
+}
+
+impl<R> Handler<CallWithin<R>> for BrokerConnectionActor
+where
+    R: Request + Send + 'static,
+    R::Response: Send + 'static,
+{
+    type Result = ResponseFuture<Result<R::Response, ConnectionError>>;
+
+    fn handle(&mut self, call: CallWithin<R>, ctx: &mut Self::Context) -> Self::Result {
+        self.queue_call(call.request, Some(call.versions), ctx)
+    }
+}
+
+impl BrokerConnectionActor {
+    fn queue_call<R>(
+        &mut self,
+        request: R,
+        versions: Option<VersionRange>,
+        ctx: &mut Context<Self>,
+    ) -> ResponseFuture<Result<R::Response, ConnectionError>>
+    where
+        R: Request + Send + 'static,
+        R::Response: Send + 'static,
+    {
         let unanswered = (&request as &dyn Any)
             .downcast_ref::<ProduceRequest>()
             .is_some_and(|p| !p.expects_response());
@@ -468,7 +496,11 @@ where
             ))));
         }
         let (reply, response) = oneshot::channel();
-        self.calls.push_back(Box::new(CallJob { request, reply }));
+        self.calls.push_back(Box::new(CallJob {
+            request,
+            versions,
+            reply,
+        }));
         self.kick(ctx);
         Box::pin(async move { response.await.unwrap_or(Err(ConnectionError::Closed)) })
     }
@@ -570,6 +602,8 @@ impl StreamHandler<Inbound> for BrokerConnectionActor {
 /// A `Call` waiting to be written.
 trait QueuedCall {
     fn api(&self) -> ApiKey;
+    /// The versions the request may be sent at (`None`: any negotiated one).
+    fn versions(&self) -> Option<VersionRange>;
     fn encode(&self, version: i16, correlation_id: i32, client_id: &str) -> Result<Vec<Bytes>, EncodeError>;
     /// The request is written: keep only what is needed for the response.
     fn into_responder(self: Box<Self>) -> Box<dyn Responder>;
@@ -594,12 +628,17 @@ trait Responder {
 
 struct CallJob<R: Request> {
     request: R,
+    versions: Option<VersionRange>,
     reply: oneshot::Sender<Result<R::Response, ConnectionError>>,
 }
 
 impl<R: Request + 'static> QueuedCall for CallJob<R> {
     fn api(&self) -> ApiKey {
         R::API_KEY
+    }
+
+    fn versions(&self) -> Option<VersionRange> {
+        self.versions
     }
 
     fn encode(&self, version: i16, correlation_id: i32, client_id: &str) -> Result<Vec<Bytes>, EncodeError> {

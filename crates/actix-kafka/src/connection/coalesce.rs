@@ -15,6 +15,8 @@ use kafka_wire::messages::produce::{
     PartitionProduceData, PartitionProduceResponse, ProduceRequest, ProduceResponse, TopicProduceData,
 };
 
+use kafka_wire::api::VersionRange;
+
 use super::{ConnectionError, PartitionResult, ProducePartition};
 
 /// Partition batches waiting to be written, oldest first.
@@ -43,13 +45,14 @@ impl<T> ProduceCoalescer<T> {
     }
 
     /// Builds the next request: the oldest batch plus every later batch with
-    /// the same `(acks, timeout_ms, transactional_id)` whose topic-partition is
+    /// the same `(acks, timeout_ms, transactional_id, versions)` whose topic-partition is
     /// not in the request yet. The batches left out stay queued in order.
     pub fn next_request(&mut self) -> Option<(ProduceRequest, ProduceRouting<T>)> {
         let (first, _) = self.pending.front()?;
         let acks = first.acks;
         let timeout_ms = first.timeout_ms;
         let transactional_id = first.transactional_id.clone();
+        let versions = first.versions;
 
         let mut seen: HashSet<(String, i32)> = HashSet::new();
         let mut topic_index: HashMap<String, usize> = HashMap::new();
@@ -60,6 +63,7 @@ impl<T> ProduceCoalescer<T> {
             let fits = batch.acks == acks
                 && batch.timeout_ms == timeout_ms
                 && batch.transactional_id == transactional_id
+                && batch.versions == versions
                 && seen.insert((batch.topic.clone(), batch.partition));
             if !fits {
                 rest.push_back((batch, responder));
@@ -85,7 +89,7 @@ impl<T> ProduceCoalescer<T> {
             timeout_ms,
             topic_data,
         };
-        Some((request, ProduceRouting { routes }))
+        Some((request, ProduceRouting { routes, versions }))
     }
 
     /// Removes the queued batches whose deadline is at or before `now`,
@@ -109,6 +113,8 @@ impl<T> ProduceCoalescer<T> {
 #[derive(Debug)]
 pub(crate) struct ProduceRouting<T> {
     routes: Vec<(String, i32, T)>,
+    /// The Produce versions the request may be sent at (`None`: any).
+    pub versions: Option<VersionRange>,
 }
 
 impl<T> ProduceRouting<T> {
@@ -188,6 +194,7 @@ mod tests {
             timeout_ms: 30_000,
             transactional_id: None,
             deadline: None,
+            versions: None,
         }
     }
 
@@ -263,6 +270,24 @@ mod tests {
         assert_eq!(layout(&second), [("t".into(), vec![0])]);
         assert_eq!(routing.into_responders().collect::<Vec<_>>(), [2]);
         assert!(c.is_empty());
+    }
+
+    #[test]
+    fn batches_pinned_to_other_versions_are_separate_requests() {
+        let mut c = ProduceCoalescer::default();
+        let pinned = |partition, versions| ProducePartition {
+            versions,
+            ..batch("t", partition, 1)
+        };
+        c.push(pinned(0, Some(VersionRange::new(3, 11))), 1);
+        c.push(pinned(1, Some(VersionRange::new(12, 13))), 2);
+        c.push(pinned(2, Some(VersionRange::new(3, 11))), 3);
+        let (_, first) = c.next_request().unwrap();
+        assert_eq!(first.versions, Some(VersionRange::new(3, 11)));
+        assert_eq!(first.into_responders().collect::<Vec<_>>(), [1, 3]);
+        let (_, second) = c.next_request().unwrap();
+        assert_eq!(second.versions, Some(VersionRange::new(12, 13)));
+        assert_eq!(second.into_responders().collect::<Vec<_>>(), [2]);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! first message), negotiates API versions (`ApiVersions` at our highest
 //! version, retrying at the broker's highest on `UNSUPPORTED_VERSION`), and then
 //! multiplexes requests over the connection by correlation id. Any request type
-//! can be sent with [`Call`]; produce batches are sent one partition at a time
+//! can be sent with [`Call`] (or [`CallWithin`] a version range); produce batches are sent one partition at a time
 //! with [`ProducePartition`] and the actor coalesces every partition that is
 //! pending when it writes into one `ProduceRequest`, routing each partition's
 //! result back to its sender. The rules are sans-IO structs (the in-flight
@@ -54,7 +54,7 @@ use std::time::{Duration, Instant};
 
 use actix::Message;
 use bytes::Bytes;
-use kafka_wire::api::ApiKey;
+use kafka_wire::api::{ApiKey, VersionRange};
 use kafka_wire::messages::api_versions::ApiVersionsResponse;
 use kafka_wire::messages::Request;
 use kafka_wire::ErrorCode;
@@ -131,10 +131,43 @@ where
     type Result = Result<R::Response, ConnectionError>;
 }
 
+/// Like [`Call`], at the highest negotiated version that lies in `versions`.
+///
+/// Transactions pin some APIs to one protocol generation (KIP-890: Produce
+/// v12+, EndTxn v5+ and TxnOffsetCommit v5+ under `transaction.version` 2,
+/// older versions under 1). If the negotiated version is above the range the
+/// range's top is used; if it is below, the call fails with
+/// [`ConnectionError::NoCommonVersion`] without being sent.
+#[derive(Debug, Clone)]
+pub struct CallWithin<R> {
+    /// The request.
+    pub request: R,
+    /// The versions it may be sent at.
+    pub versions: VersionRange,
+}
+
+impl<R: Request + Send + 'static> Message for CallWithin<R>
+where
+    R::Response: Send + 'static,
+{
+    type Result = Result<R::Response, ConnectionError>;
+}
+
+/// The version to send `api` at: the negotiated one, lowered into `within`
+/// if given; `None` if none fits.
+pub(crate) fn version_within(negotiated: Option<i16>, within: Option<VersionRange>) -> Option<i16> {
+    let version = negotiated?;
+    match within {
+        None => Some(version),
+        Some(range) => Some(version.min(range.max)).filter(|v| *v >= range.min),
+    }
+}
+
 /// One partition's record batch to append.
 ///
 /// All `ProducePartition` messages pending when the actor writes are coalesced
-/// into one `ProduceRequest` per `(acks, timeout_ms, transactional_id)`, with
+/// into one `ProduceRequest` per `(acks, timeout_ms, transactional_id,
+/// versions)`, with
 /// one entry per topic-partition: a second batch for a partition already in
 /// the request goes into the next request, never into the same one.
 #[derive(Debug, Clone)]
@@ -157,6 +190,9 @@ pub struct ProducePartition {
     /// connecting) fails with [`ConnectionError::Expired`] instead of being
     /// written late.
     pub deadline: Option<Instant>,
+    /// The Produce versions the batch may be sent at (see [`CallWithin`]);
+    /// `None` for any.
+    pub versions: Option<VersionRange>,
 }
 
 impl Message for ProducePartition {
@@ -263,9 +299,9 @@ pub enum ConnectionError {
     /// The request could not be encoded. It was **not** sent.
     #[error("request could not be encoded: {0}")]
     Encode(String),
-    /// The broker supports no version of the API that this client speaks. The
-    /// request was **not** sent.
-    #[error("node {node_id} supports no version of {api:?} that this client speaks")]
+    /// The broker supports no version of the API that this client speaks (or
+    /// none in the range the request asked for). The request was **not** sent.
+    #[error("node {node_id} supports no version of {api:?} that this client speaks here")]
     NoCommonVersion {
         /// The broker's node id.
         node_id: i32,
@@ -295,5 +331,21 @@ impl ConnectionError {
                 | ConnectionError::Disconnected { .. }
                 | ConnectionError::Protocol { .. }
         )
+    }
+}
+
+#[cfg(test)]
+mod version_tests {
+    use super::*;
+
+    #[test]
+    fn a_version_range_lowers_or_refuses_the_negotiated_version() {
+        let v1 = Some(VersionRange::new(3, 11));
+        let v2 = Some(VersionRange::new(12, 13));
+        assert_eq!(version_within(Some(12), None), Some(12));
+        assert_eq!(version_within(Some(12), v1), Some(11), "lowered into the range");
+        assert_eq!(version_within(Some(12), v2), Some(12));
+        assert_eq!(version_within(Some(11), v2), None, "below the range: not sent");
+        assert_eq!(version_within(None, v1), None);
     }
 }

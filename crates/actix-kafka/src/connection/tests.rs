@@ -293,6 +293,7 @@ fn batch(partition: i32, records: &'static [u8], acks: i16) -> ProducePartition 
         timeout_ms: 1000,
         transactional_id: None,
         deadline: None,
+        versions: None,
     }
 }
 
