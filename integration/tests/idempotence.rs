@@ -222,3 +222,54 @@ async fn sequence_errors_bump_the_epoch_and_sequences_restart() {
         producer.stop().await;
     }
 }
+
+/// An idempotent producer never expires its batches, so `stop` would wait for
+/// a broker that never answers forever; `stop_within` gives up at its
+/// deadline: the batch in flight fails as `Disconnected` (outcome unknown),
+/// the one queued behind it as `Cancelled` (never sent).
+#[actix_rt::test]
+async fn stop_within_bounds_the_flush_of_an_idempotent_producer() {
+    let cluster = fake();
+    let producer = Producer::start(fake_config(&cluster)).await.unwrap();
+    // Every answer is lost: the first batch is retried without end.
+    cluster.script(0, ApiKey::Produce, Some(("t", 0)), Fault::Ignore, 1_000);
+    let first = producer
+        .send(ProducerRecord::new("t", "first").partition(0))
+        .await
+        .unwrap();
+    // Sent once the first is in flight, so that it queues behind it.
+    actix_rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    let second = producer
+        .send(ProducerRecord::new("t", "second").partition(0))
+        .await
+        .unwrap();
+
+    let started = std::time::Instant::now();
+    let flushed = producer
+        .stop_within(std::time::Duration::from_millis(1_500))
+        .await;
+    let took = started.elapsed();
+    assert!(!flushed, "nothing could be flushed");
+    assert!(
+        took < std::time::Duration::from_secs(5),
+        "stop_within took {took:?}"
+    );
+
+    let first = first.await.expect_err("never acknowledged");
+    assert!(
+        matches!(
+            first,
+            ProducerError::Disconnected { .. } | ProducerError::Cancelled
+        ),
+        "in flight, or between two attempts: {first:?}"
+    );
+    assert_eq!(second.await, Err(ProducerError::Cancelled), "never sent");
+    assert!(values(&cluster).is_empty());
+    assert!(
+        producer
+            .send(ProducerRecord::new("t", "late").partition(0))
+            .await
+            .is_err(),
+        "stopped"
+    );
+}

@@ -282,3 +282,102 @@ async fn offsets_are_committed_only_with_the_transaction() {
     );
     assert_eq!(values(&bootstrap, &output, 1, "read_committed"), ["committed"]);
 }
+
+/// A record the producer refuses before it reaches a batch (here: a
+/// partition that does not exist) dooms the open transaction, as any failed
+/// batch does: the commit fails with the refusal, only the abort is
+/// possible, and the records sent before it are never visible.
+#[actix_rt::test]
+async fn a_record_refused_in_the_enqueue_stage_dooms_the_transaction() {
+    let bootstrap = bootstrap();
+    let topic = unique_topic("txn-refused");
+    create_topic(&bootstrap, &topic, 1, &[]);
+    let producer = Producer::start(transactional(&bootstrap, &unique_topic("txn-id")))
+        .await
+        .unwrap();
+
+    producer.begin_transaction().await.unwrap();
+    producer.send_and_wait(record(&topic, "doomed")).await.unwrap();
+    let refused = producer
+        .send(ProducerRecord::new(topic.clone(), "nowhere").partition(7))
+        .await
+        .map(|_| ())
+        .expect_err("partition 7 does not exist");
+    assert!(
+        matches!(refused, ProducerError::PartitionOutOfRange { .. }),
+        "{refused:?}"
+    );
+    assert_eq!(producer.commit_transaction().await, Err(refused.clone()));
+    producer.abort_transaction().await.unwrap();
+
+    // The scoped helper does the same: the failed commit is followed by the
+    // abort, and the next transaction commits.
+    let t = topic.clone();
+    let helper = producer
+        .transaction(|p| async move {
+            p.send(record(&t, "doomed too")).await?;
+            let _ = p
+                .send(ProducerRecord::new(t.clone(), "nowhere").partition(7))
+                .await;
+            Ok(())
+        })
+        .await;
+    assert_eq!(helper, Err(refused));
+    let t = topic.clone();
+    producer
+        .transaction(|p| async move {
+            p.send(record(&t, "kept")).await?;
+            Ok(())
+        })
+        .await
+        .expect("the helper aborted, so a new transaction can begin");
+    producer.stop().await;
+
+    assert_eq!(values(&bootstrap, &topic, 1, "read_committed"), ["kept"]);
+    assert_eq!(
+        values(&bootstrap, &topic, 3, "read_uncommitted"),
+        ["doomed", "doomed too", "kept"]
+    );
+}
+
+/// A commit waits for records still in the enqueue stage (here: waiting for
+/// the metadata of a topic that does not exist): they belong to the
+/// transaction, so their refusal dooms it instead of being overtaken by the
+/// commit.
+#[actix_rt::test]
+async fn a_commit_waits_for_records_still_being_enqueued() {
+    let bootstrap = bootstrap();
+    let topic = unique_topic("txn-enqueue");
+    create_topic(&bootstrap, &topic, 1, &[]);
+    let config = ProducerConfig {
+        max_block_ms: 2_000,
+        ..transactional(&bootstrap, &unique_topic("txn-id"))
+    };
+    let producer = Producer::start(config).await.unwrap();
+
+    producer.begin_transaction().await.unwrap();
+    producer.send_and_wait(record(&topic, "doomed")).await.unwrap();
+    let sender = producer.clone();
+    let missing = unique_topic("txn-missing");
+    let pending = actix_rt::spawn(async move { sender.send(ProducerRecord::new(missing, "x")).await.err() });
+    // Let the record reach the producer and wait for its topic.
+    actix_rt::time::sleep(std::time::Duration::from_millis(300)).await;
+    let commit = producer.commit_transaction().await;
+    let refused = pending.await.unwrap().expect("the topic does not exist");
+    assert!(
+        matches!(refused, ProducerError::UnknownTopic { .. }),
+        "{refused:?}"
+    );
+    assert_eq!(commit, Err(refused));
+    producer.abort_transaction().await.unwrap();
+    producer.begin_transaction().await.unwrap();
+    producer.send_and_wait(record(&topic, "kept")).await.unwrap();
+    producer.commit_transaction().await.unwrap();
+    producer.stop().await;
+    // Read from the beginning: "doomed" would come first if it were visible.
+    assert_eq!(values(&bootstrap, &topic, 1, "read_committed"), ["kept"]);
+    assert_eq!(
+        values(&bootstrap, &topic, 2, "read_uncommitted"),
+        ["doomed", "kept"]
+    );
+}

@@ -318,24 +318,32 @@ impl Producer {
 
     /// Runs `body` in a transaction: commits when it returns `Ok`, aborts
     /// when it returns `Err` (and returns that error).
+    ///
+    /// A commit that fails because the transaction can only be aborted (one
+    /// of its records failed) is followed by the abort, and its error is
+    /// returned. A commit whose outcome is unknown (a timeout) is not
+    /// aborted — the transaction may have committed: call
+    /// [`Producer::commit_transaction`] again to learn the outcome.
     pub async fn transaction<T, F, Fut>(&self, body: F) -> Result<T, ProducerError>
     where
         F: FnOnce(Producer) -> Fut,
         Fut: Future<Output = Result<T, ProducerError>>,
     {
         self.begin_transaction().await?;
-        match body(self.clone()).await {
-            Ok(value) => {
-                self.commit_transaction().await?;
-                Ok(value)
-            }
-            Err(error) => {
-                if let Err(abort_error) = self.abort_transaction().await {
-                    tracing::warn!(%abort_error, "abort after a failed transaction body failed");
-                }
-                Err(error)
-            }
+        let result = body(self.clone()).await;
+        let error = match result {
+            Ok(value) => match self.commit_transaction().await {
+                Ok(()) => return Ok(value),
+                Err(error) => error,
+            },
+            Err(error) => error,
+        };
+        // Refused (without effect) when the transaction is committing or the
+        // producer is fenced: the coordinator's state machine decides.
+        if let Err(abort_error) = self.abort_transaction().await {
+            tracing::debug!(%abort_error, %error, "no abort after the failed transaction");
         }
+        Err(error)
     }
 
     /// Adds consumed offsets (`(topic, partition, next offset)`) of
@@ -353,8 +361,23 @@ impl Producer {
         self.addr.send(message).await.map_err(|_| ProducerError::Closed)?
     }
 
-    /// Refuses new records, flushes everything enqueued, and stops.
+    /// Refuses new records, flushes everything enqueued, and stops. Waits as
+    /// long as the records take: forever for an idempotent producer whose
+    /// brokers stay away (its batches never expire); see
+    /// [`Producer::stop_within`].
     pub async fn stop(&self) {
-        let _ = self.addr.send(Stop).await;
+        let _ = self.addr.send(Stop::default()).await;
+    }
+
+    /// Like [`Producer::stop`], but gives up on the records still undelivered
+    /// when `timeout` passes: those never sent fail with
+    /// [`ProducerError::Cancelled`], those in flight with
+    /// [`ProducerError::Disconnected`] (their outcome is unknown). Returns
+    /// whether everything was flushed in time.
+    pub async fn stop_within(&self, timeout: Duration) -> bool {
+        let stop = Stop {
+            timeout: Some(timeout),
+        };
+        self.addr.send(stop).await.unwrap_or(true)
     }
 }

@@ -88,6 +88,16 @@ impl<W> BufferPool<W> {
         (expired.into_iter().map(|w| w.waiter).collect(), self.release(0))
     }
 
+    /// Removes every waiter (a stop whose deadline passed).
+    pub fn take_waiters(&mut self) -> Vec<W> {
+        self.waiters.drain(..).map(|w| w.waiter).collect()
+    }
+
+    /// Whether any record waits for space.
+    pub fn has_waiters(&self) -> bool {
+        !self.waiters.is_empty()
+    }
+
     /// The earliest waiter deadline.
     pub fn next_deadline(&self) -> Option<Instant> {
         self.waiters.iter().map(|w| w.deadline).min()

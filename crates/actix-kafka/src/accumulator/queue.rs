@@ -732,6 +732,24 @@ impl<T> PartitionQueue<T> {
         (completions, released)
     }
 
+    /// Gives up on everything (a stop whose deadline passed): the batch in
+    /// flight fails with `in_flight` (its outcome is unknown), the others
+    /// with `queued`. Returns the completions and the buffer bytes held.
+    pub fn abandon(
+        &mut self,
+        in_flight: &ProducerError,
+        queued: &ProducerError,
+    ) -> (Vec<Completion<T>>, usize) {
+        let (mut completions, mut released) = match self.in_flight.take() {
+            Some(batch) => (fail_records(batch.records, in_flight), batch.reserved),
+            None => (Vec::new(), 0),
+        };
+        let (rest, rest_released) = self.fail_queued(queued);
+        completions.extend(rest);
+        released += rest_released;
+        (completions, released)
+    }
+
     /// When [`poll_send`](Self::poll_send) or [`expire`](Self::expire) next
     /// has something to do, if anything is waiting on time.
     pub fn next_wakeup(&self) -> Option<Instant> {

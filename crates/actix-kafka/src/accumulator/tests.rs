@@ -472,3 +472,36 @@ fn a_batch_refused_for_good_gives_its_sequences_to_the_next() {
     append(&mut q, t0, 3);
     assert_eq!(sequence(&send(&mut q, t0).unwrap()), (7, 1, 1), "no gap");
 }
+
+#[test]
+fn abandon_fails_the_in_flight_batch_as_unknown_and_the_rest_as_not_sent() {
+    let t0 = Instant::now();
+    let mut q = queue(0, 64);
+    append(&mut q, t0, 1);
+    let first = send(&mut q, t0).unwrap();
+    append(&mut q, t0, 2);
+    append(&mut q, t0, 3);
+    let unknown = ProducerError::Disconnected {
+        broker: 1,
+        reason: "stopped".into(),
+    };
+    let (done, released) = q.abandon(&unknown, &ProducerError::Cancelled);
+    let results: Vec<(u32, Result<_, ProducerError>)> = done
+        .into_iter()
+        .map(|(token, r)| (token, r.map(|m| m.offset)))
+        .collect();
+    assert_eq!(
+        results,
+        [
+            (1, Err(unknown)),
+            (2, Err(ProducerError::Cancelled)),
+            (3, Err(ProducerError::Cancelled))
+        ]
+    );
+    assert_eq!(released, 30, "every reservation comes back");
+    assert!(q.is_empty());
+    assert!(
+        matches!(q.on_response(t0, first.batch_id, ok(0)), AfterResponse::Unknown),
+        "a late answer for the abandoned batch changes nothing"
+    );
+}

@@ -54,6 +54,13 @@ pub struct AppendBatch {
 #[rtype(result = "()")]
 pub struct FlushPartition(pub oneshot::Sender<()>);
 
+/// Gives up on every record (a stop whose deadline passed), then stops the
+/// actor: the batch in flight fails as `Disconnected` (its outcome is
+/// unknown), the others as `Cancelled` (never sent).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Abandon;
+
 /// What a finished batch reports to the producer (buffer accounting and
 /// delivery events).
 #[derive(Message, Debug, Clone)]
@@ -459,5 +466,19 @@ impl Handler<FlushPartition> for PartitionAccumulatorActor {
         self.flush_waiters.push((self.appended, msg.0));
         self.queue.begin_flush();
         self.drive(ctx);
+    }
+}
+
+impl Handler<Abandon> for PartitionAccumulatorActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Abandon, ctx: &mut Context<Self>) {
+        let in_flight = ProducerError::Disconnected {
+            broker: self.leader.as_ref().map_or(-1, |l| l.node_id),
+            reason: "the producer stopped before the response".to_string(),
+        };
+        let (failed, released) = self.queue.abandon(&in_flight, &ProducerError::Cancelled);
+        self.deliver(failed, released, -1);
+        ctx.stop();
     }
 }

@@ -10,6 +10,7 @@
 //! up (timeout or dropped future) never has its record sent.
 
 use std::collections::{HashMap, VecDeque};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,11 +20,12 @@ use tokio::sync::oneshot;
 
 use super::metadata::{GetTopic, ListenForTopics, MetadataActor, ShutdownMetadata, TopicsUpdated};
 use super::partition::{
-    Append, AppendBatch, BatchCompleted, DeliverySender, FlushPartition, PartitionAccumulatorActor,
+    Abandon, Append, AppendBatch, BatchCompleted, DeliverySender, FlushPartition, PartitionAccumulatorActor,
     PartitionSettings, SetIdentity,
 };
 use super::transaction::{
-    IdentityChanged, ListenForIdentity, TransactionCoordinatorActor, TxnBegin, TxnEnd, TxnSendOffsets,
+    IdentityChanged, ListenForIdentity, TransactionCoordinatorActor, TxnBatchFailed, TxnBegin, TxnEnd,
+    TxnSendOffsets,
 };
 use crate::accumulator::{BufferPool, PartitionQueue, ProducerIdentity, QueueConfig};
 use crate::config::ProducerConfig;
@@ -75,10 +77,20 @@ pub struct EnqueueAll(pub Vec<Enqueue>);
 #[rtype(result = "()")]
 pub struct Flush;
 
-/// Refuses new records, flushes, then stops the runtime's actors.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Stop;
+/// Refuses new records, flushes, then stops the runtime's actors. Answers
+/// whether everything was flushed.
+///
+/// With a `timeout`, gives up when it passes: records still waiting to be
+/// enqueued or sent fail with [`ProducerError::Cancelled`] (never sent), and
+/// those in flight with [`ProducerError::Disconnected`] (outcome unknown).
+/// Without one it waits as long as the records take — forever for an
+/// idempotent producer whose brokers stay away, since its batches never expire.
+#[derive(Message, Default)]
+#[rtype(result = "bool")]
+pub struct Stop {
+    /// How long the flush may take.
+    pub timeout: Option<Duration>,
+}
 
 /// The partitions of a topic (waits for metadata up to `max_block_ms`).
 #[derive(Message)]
@@ -140,6 +152,8 @@ struct Waiting {
     deadline: Instant,
     started: Instant,
     reply: EnqueueReply,
+    /// Admitted inside a transaction: it belongs to that transaction.
+    in_txn: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,6 +182,8 @@ pub struct ProducerActor {
     coordinator: Option<Addr<TransactionCoordinatorActor>>,
     /// Transactions: whether sends are accepted (between begin and commit/abort).
     txn_open: bool,
+    /// Who waits for the enqueue stage to empty (flush, commit, stop).
+    drain_waiters: Vec<oneshot::Sender<()>>,
 }
 
 impl ProducerActor {
@@ -195,6 +211,7 @@ impl ProducerActor {
             identity: idempotence.as_ref().map(|(_, identity)| *identity),
             coordinator: idempotence.map(|(coordinator, _)| coordinator),
             txn_open: false,
+            drain_waiters: Vec::new(),
         }
     }
 
@@ -215,6 +232,49 @@ impl ProducerActor {
             });
         }
         Ok(())
+    }
+
+    /// Refuses a record in the enqueue stage. Inside a transaction that dooms
+    /// the transaction (as the Java client does): it may only be aborted, so
+    /// that it never commits without a record its caller sent. A send
+    /// refused because no transaction is open, or the producer is closed,
+    /// changes nothing.
+    fn refuse(&self, reply: EnqueueReply, error: ProducerError, in_txn: bool) {
+        let outside = matches!(
+            error,
+            ProducerError::Closed | ProducerError::TransactionalMisuse { .. }
+        );
+        if let (true, false, Some(coordinator)) = (in_txn, outside, &self.coordinator) {
+            coordinator.do_send(TxnBatchFailed(error.clone()));
+        }
+        let _ = reply.send(Err(error));
+    }
+
+    /// Answers the drain waiters once no record waits for metadata or
+    /// buffer space.
+    fn check_drained(&mut self) {
+        if self.awaiting_topic.is_empty() && !self.pool.has_waiters() {
+            for waiter in self.drain_waiters.drain(..) {
+                let _ = waiter.send(());
+            }
+        }
+    }
+
+    /// Resolves once every record already in the enqueue stage is in its
+    /// partition's queue or refused.
+    fn enqueue_drained(&mut self) -> oneshot::Receiver<()> {
+        let (tx, rx) = oneshot::channel();
+        self.drain_waiters.push(tx);
+        self.check_drained();
+        rx
+    }
+
+    /// Flushes everything: waits for the enqueue stage to empty, then for
+    /// every partition to complete what it holds.
+    fn flush_everything(&mut self) -> impl ActorFuture<Self, Output = ()> {
+        self.enqueue_drained()
+            .into_actor(self)
+            .then(|_, actor: &mut Self, _| actor.flush_all().into_actor(actor))
     }
 
     /// Checks what can be checked without metadata, and sizes the record.
@@ -238,9 +298,7 @@ impl ProducerActor {
                 let topic = Arc::from(msg.record.topic.as_str());
                 self.admit(topic, Payload::Record(msg.record), size, msg.reply, ctx);
             }
-            Err(e) => {
-                let _ = msg.reply.send(Err(e));
-            }
+            Err(e) => self.refuse(msg.reply, e, self.txn_open),
         }
     }
 
@@ -258,7 +316,7 @@ impl ProducerActor {
             })
         };
         if let Err(e) = checked {
-            let _ = msg.reply.send(Err(e));
+            self.refuse(msg.reply, e, self.txn_open);
             return;
         }
         let size = msg.builder.size();
@@ -287,6 +345,7 @@ impl ProducerActor {
             deadline: now + self.max_block(),
             started: now,
             reply,
+            in_txn: self.txn_open,
         };
         if let Some(queue) = self.awaiting_topic.get_mut(&topic) {
             queue.push_back(waiting);
@@ -330,10 +389,11 @@ impl ProducerActor {
             }
             Err(e) => {
                 for w in waiting {
-                    let _ = w.reply.send(Err(e.clone()));
+                    self.refuse(w.reply, e.clone(), w.in_txn);
                 }
             }
         }
+        self.check_drained();
     }
 
     /// Picks the partition and reserves buffer space (or waits for it).
@@ -344,11 +404,12 @@ impl ProducerActor {
         };
         let partition = match (explicit, key) {
             (Some(p), _) if p < 0 || p >= info.partition_count => {
-                let _ = waiting.reply.send(Err(ProducerError::PartitionOutOfRange {
+                let error = ProducerError::PartitionOutOfRange {
                     topic: waiting.topic.to_string(),
                     partition: p,
                     partitions: info.partition_count,
-                }));
+                };
+                self.refuse(waiting.reply, error, waiting.in_txn);
                 return;
             }
             (Some(p), _) => p,
@@ -452,6 +513,7 @@ impl ProducerActor {
         for (waiting, partition) in self.pool.release(bytes) {
             self.hand_over(waiting, partition, ctx);
         }
+        self.check_drained();
     }
 
     fn arm_pool_timer(&mut self, ctx: &mut Context<Self>) {
@@ -466,15 +528,17 @@ impl ProducerActor {
             actor.pool_timer = None;
             let (expired, ready) = actor.pool.expire(Instant::now());
             for (waiting, _) in expired {
-                let _ = waiting.reply.send(Err(ProducerError::BufferFull {
+                let error = ProducerError::BufferFull {
                     requested: waiting.size,
                     waited_ms: waiting.started.elapsed().as_millis() as u64,
-                }));
+                };
+                actor.refuse(waiting.reply, error, waiting.in_txn);
             }
             for (waiting, partition) in ready {
                 actor.hand_over(waiting, partition, ctx);
             }
             actor.arm_pool_timer(ctx);
+            actor.check_drained();
         }));
     }
 
@@ -645,10 +709,10 @@ impl Handler<Subscribe> for ProducerActor {
 }
 
 impl Handler<Flush> for ProducerActor {
-    type Result = ResponseFuture<()>;
+    type Result = ResponseActFuture<Self, ()>;
 
     fn handle(&mut self, _: Flush, _: &mut Context<Self>) -> Self::Result {
-        Box::pin(self.flush_all())
+        Box::pin(self.flush_everything())
     }
 }
 
@@ -676,15 +740,41 @@ impl Handler<PartitionsFor> for ProducerActor {
 }
 
 impl Handler<Stop> for ProducerActor {
-    type Result = ResponseActFuture<Self, ()>;
+    type Result = ResponseActFuture<Self, bool>;
 
-    fn handle(&mut self, _: Stop, _: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, msg: Stop, _: &mut Context<Self>) -> Self::Result {
         self.state = State::Stopping;
-        Box::pin(self.flush_all().into_actor(self).map(|_, actor, ctx| {
+        let flushed = self.flush_everything();
+        let flushed: Pin<Box<dyn ActorFuture<Self, Output = bool>>> = match msg.timeout {
+            None => Box::pin(flushed.map(|_, _, _| true)),
+            Some(timeout) => Box::pin(flushed.timeout(timeout).map(|result, _, _| result.is_ok())),
+        };
+        Box::pin(flushed.map(|flushed, actor, ctx| {
+            if !flushed {
+                actor.abandon_everything();
+            }
             actor.metadata.do_send(ShutdownMetadata);
             actor.partitions.clear();
             ctx.stop();
+            flushed
         }))
+    }
+}
+
+impl ProducerActor {
+    /// A stop's deadline passed: every record not delivered yet fails.
+    fn abandon_everything(&mut self) {
+        tracing::warn!("stop timed out; failing the records not delivered yet");
+        let waiting = self.awaiting_topic.drain().flat_map(|(_, queue)| queue);
+        let waiting: Vec<Waiting> = waiting
+            .chain(self.pool.take_waiters().into_iter().map(|(w, _)| w))
+            .collect();
+        for w in waiting {
+            let _ = w.reply.send(Err(ProducerError::Cancelled));
+        }
+        for partition in self.partitions.values() {
+            partition.do_send(Abandon);
+        }
     }
 }
 
@@ -761,17 +851,18 @@ impl Handler<EndTransaction> for ProducerActor {
             Err(e) => return Box::pin(fut::ready(Err(e))),
         };
         self.txn_open = false;
-        let flush = self.flush_all();
-        Box::pin(
+        // Records admitted before this message belong to the transaction:
+        // they reach their partitions (or are refused, dooming it) and
+        // complete before EndTxn.
+        Box::pin(self.flush_everything().then(move |_, actor: &mut Self, _| {
             async move {
-                flush.await;
                 coordinator
                     .send(TxnEnd { commit: msg.commit })
                     .await
                     .unwrap_or(Err(ProducerError::Closed))
             }
-            .into_actor(self),
-        )
+            .into_actor(actor)
+        }))
     }
 }
 
