@@ -630,6 +630,8 @@ async fn send_records(
     let throttle = Throttle::new(args.throughput, start);
     let capacity = args.chunk_size.max(1);
     let mut chunk = Vec::with_capacity(capacity);
+    // One shared name for every record.
+    let topic: std::sync::Arc<str> = args.topic.as_str().into();
     for sequence in 0..args.num_records {
         if let Some(wait) = throttle.ahead(sequence, Instant::now()) {
             submit(producer, &mut chunk, capacity, tx).await;
@@ -638,7 +640,7 @@ async fn send_records(
         if let Some(transactions) = &mut transactions {
             transactions.ensure_open(producer).await?;
         }
-        chunk.push(ProducerRecord::new(args.topic.clone(), payloads.next(sequence)));
+        chunk.push(ProducerRecord::new(topic.clone(), payloads.next(sequence)));
         if chunk.len() >= capacity {
             submit(producer, &mut chunk, capacity, tx).await;
         }

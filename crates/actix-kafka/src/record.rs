@@ -16,8 +16,9 @@ pub struct Header {
 /// A record to produce.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProducerRecord {
-    /// Destination topic.
-    pub topic: String,
+    /// Destination topic. Shared, so that many records for one topic (and
+    /// the producer's routing tables) hold one allocation of its name.
+    pub topic: Arc<str>,
     /// Explicit partition; `None` lets the partitioner choose (murmur2 of the
     /// key when there is one, sticky otherwise).
     pub partition: Option<i32>,
@@ -33,7 +34,7 @@ pub struct ProducerRecord {
 
 impl ProducerRecord {
     /// A record with a value and nothing else.
-    pub fn new(topic: impl Into<String>, value: impl Into<Bytes>) -> Self {
+    pub fn new(topic: impl Into<Arc<str>>, value: impl Into<Bytes>) -> Self {
         ProducerRecord {
             topic: topic.into(),
             partition: None,

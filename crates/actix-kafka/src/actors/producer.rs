@@ -176,7 +176,8 @@ pub struct ProducerActor {
     rng: FastRng,
     subscribers: Vec<Recipient<DeliveryEvent>>,
     state: State,
-    pool_timer: Option<SpawnHandle>,
+    /// When the buffer-wait timer fires, and its handle.
+    pool_timer: Option<(Instant, SpawnHandle)>,
     /// Idempotence: the current identity and who bumps it.
     identity: Option<ProducerIdentity>,
     coordinator: Option<Addr<TransactionCoordinatorActor>>,
@@ -280,10 +281,13 @@ impl ProducerActor {
     /// Checks what can be checked without metadata, and sizes the record.
     fn validate(&self, record: &ProducerRecord) -> Result<usize, ProducerError> {
         self.check_open()?;
-        validate_topic_name(&record.topic).map_err(|reason| ProducerError::InvalidTopic {
-            topic: record.topic.clone(),
-            reason: reason.to_string(),
-        })?;
+        // A topic with metadata has a valid name.
+        if !self.topics.contains_key(&*record.topic) {
+            validate_topic_name(&record.topic).map_err(|reason| ProducerError::InvalidTopic {
+                topic: record.topic.to_string(),
+                reason: reason.to_string(),
+            })?;
+        }
         let size = estimated_size(record);
         let max = self.config.max_request_size.min(self.config.buffer_memory);
         if size > max {
@@ -295,7 +299,7 @@ impl ProducerActor {
     fn enqueue(&mut self, msg: Enqueue, ctx: &mut Context<Self>) {
         match self.validate(&msg.record) {
             Ok(size) => {
-                let topic = Arc::from(msg.record.topic.as_str());
+                let topic = msg.record.topic.clone();
                 self.admit(topic, Payload::Record(msg.record), size, msg.reply, ctx);
             }
             Err(e) => self.refuse(msg.reply, e, self.txn_open),
@@ -428,9 +432,9 @@ impl ProducerActor {
         if self.pool.try_reserve(waiting.size) {
             self.hand_over(waiting, partition, ctx);
         } else {
-            self.pool
-                .wait(waiting.size, waiting.deadline, (waiting, partition));
-            self.arm_pool_timer(ctx);
+            let deadline = waiting.deadline;
+            self.pool.wait(waiting.size, deadline, (waiting, partition));
+            self.arm_pool_timer(Some(deadline), ctx);
         }
     }
 
@@ -516,15 +520,25 @@ impl ProducerActor {
         self.check_drained();
     }
 
-    fn arm_pool_timer(&mut self, ctx: &mut Context<Self>) {
-        if let Some(handle) = self.pool_timer.take() {
-            ctx.cancel_future(handle);
-        }
-        let Some(deadline) = self.pool.next_deadline() else {
+    /// Makes sure the buffer-wait timer fires by `deadline`. Cheap when it
+    /// already does (the common case: one call per waiting record); a timer
+    /// left for waiters that got space meanwhile just finds nothing to expire.
+    fn arm_pool_timer(&mut self, deadline: Option<Instant>, ctx: &mut Context<Self>) {
+        let Some(deadline) = deadline else {
             return;
         };
+        if self
+            .pool_timer
+            .as_ref()
+            .is_some_and(|(armed, _)| *armed <= deadline)
+        {
+            return;
+        }
+        if let Some((_, handle)) = self.pool_timer.take() {
+            ctx.cancel_future(handle);
+        }
         let delay = deadline.saturating_duration_since(Instant::now());
-        self.pool_timer = Some(ctx.run_later(delay, |actor, ctx| {
+        let handle = ctx.run_later(delay, |actor, ctx| {
             actor.pool_timer = None;
             let (expired, ready) = actor.pool.expire(Instant::now());
             for (waiting, _) in expired {
@@ -537,9 +551,10 @@ impl ProducerActor {
             for (waiting, partition) in ready {
                 actor.hand_over(waiting, partition, ctx);
             }
-            actor.arm_pool_timer(ctx);
+            actor.arm_pool_timer(actor.pool.next_deadline(), ctx);
             actor.check_drained();
-        }));
+        });
+        self.pool_timer = Some((deadline, handle));
     }
 
     fn flush_all(&self) -> impl std::future::Future<Output = ()> {
@@ -654,7 +669,6 @@ impl Handler<BatchCompleted> for ProducerActor {
 
     fn handle(&mut self, msg: BatchCompleted, ctx: &mut Context<Self>) {
         self.release(msg.released, ctx);
-        self.arm_pool_timer(ctx);
         if self.subscribers.is_empty() {
             return;
         }
