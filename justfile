@@ -50,3 +50,8 @@ fuzz SECONDS="30":
 # 200000 records while 5 partition leaders are SIGKILLed and restarted.
 fault-run:
     FAULT_RECORDS=200000 FAULT_KILLS=5 cargo test --release -p actix-kafka-integration --test cluster_faults -- --nocapture
+
+# The transactional copier's full fault run on the 3-node cluster (needs kafka-cluster-up):
+# 50000 records copied in transactions while 5 nodes (coordinator, leaders) are SIGKILLed.
+copier-run:
+    COPIER_RECORDS=50000 COPIER_KILLS=5 cargo test --release -p actix-kafka-integration --test cluster_txn_copier -- --nocapture

@@ -18,32 +18,18 @@
 
 mod common;
 
+use common::cluster::{env_or, first_few, restore_nodes, sleep_unless, wait_full_isr};
+
 use std::collections::{BTreeMap, VecDeque};
-use std::process::Command;
-use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use actix_kafka::{DeliveryFuture, Producer, ProducerConfig, ProducerError, ProducerRecord};
-use actix_kafka_integration::{cluster_bootstrap, kafka_sh, repo_root, unique_topic};
+use actix_kafka_integration::{cluster_bootstrap, kafka_sh, unique_topic};
 
 const PARTITIONS: u64 = 6;
-const NODES: [u32; 3] = [1, 2, 3];
-
-/// How long the cluster may take to bring every replica back in sync.
-const ISR_TIMEOUT: Duration = Duration::from_secs(120);
-
-fn env_or<T: FromStr>(name: &str, default: T) -> T {
-    match std::env::var(name) {
-        Ok(text) => text
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("{name}={text:?} is not a valid number")),
-        Err(_) => default,
-    }
-}
 
 struct Settings {
     records: u64,
@@ -76,124 +62,6 @@ impl Settings {
 fn segment_end(records: u64, kills: u64, i: u64) -> u64 {
     let segments = 2 * kills + 1;
     records * (i + 1).min(segments) / segments
-}
-
-/// `scripts/kafka.sh` without panicking (for loops that tolerate a failure
-/// and for the guard, which must not panic while unwinding).
-fn try_kafka_sh(bootstrap: &str, args: &[&str]) -> Result<String, String> {
-    let output = Command::new("bash")
-        .arg(repo_root().join("scripts/kafka.sh"))
-        .args(args)
-        .env("BOOTSTRAP", bootstrap)
-        .output()
-        .map_err(|e| format!("cannot run scripts/kafka.sh: {e}"))?;
-    if output.status.success() {
-        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-    } else {
-        Err(format!(
-            "scripts/kafka.sh {args:?} failed ({}): {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        ))
-    }
-}
-
-/// One partition as `topic-describe` prints it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct PartitionState {
-    leader: Option<u32>,
-    isr: usize,
-}
-
-/// Parses `Partition: P  Leader: N  Replicas: ..  Isr: a,b,c` lines
-/// (`Leader: none` while the partition is offline).
-fn parse_describe(out: &str) -> BTreeMap<u64, PartitionState> {
-    let mut partitions = BTreeMap::new();
-    for line in out.lines() {
-        let field = |name: &str| {
-            line.split('\t')
-                .find_map(|f| f.trim().strip_prefix(name))
-                .map(str::trim)
-        };
-        let Some(partition) = field("Partition:").and_then(|p| p.parse().ok()) else {
-            continue;
-        };
-        let leader = field("Leader:").and_then(|l| l.parse().ok());
-        let isr = field("Isr:").map_or(0, |isr| isr.split(',').filter(|n| !n.is_empty()).count());
-        partitions.insert(partition, PartitionState { leader, isr });
-    }
-    partitions
-}
-
-/// Waits until every partition of `topic` has a leader and all 3 replicas in
-/// sync; returns the leaders.
-fn wait_full_isr(bootstrap: &str, topic: &str, stop: &AtomicBool) -> BTreeMap<u64, u32> {
-    let deadline = Instant::now() + ISR_TIMEOUT;
-    loop {
-        let last = match try_kafka_sh(bootstrap, &["topic-describe", topic]) {
-            Ok(out) => {
-                let partitions = parse_describe(&out);
-                if partitions.len() == PARTITIONS as usize
-                    && partitions
-                        .values()
-                        .all(|p| p.leader.is_some() && p.isr == NODES.len())
-                {
-                    return partitions
-                        .into_iter()
-                        .map(|(p, s)| (p, s.leader.unwrap_or_default()))
-                        .collect();
-                }
-                out
-            }
-            Err(e) => e,
-        };
-        assert!(
-            !stop.load(Ordering::SeqCst),
-            "the test is ending: not waiting for the ISR of {topic}"
-        );
-        assert!(
-            Instant::now() < deadline,
-            "the replicas of {topic} were not all back in sync within {ISR_TIMEOUT:?}; last describe:\n{last}"
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    }
-}
-
-/// Sleeps `duration` unless `stop` is raised first.
-fn sleep_unless(stop: &AtomicBool, duration: Duration) {
-    let until = Instant::now() + duration;
-    while Instant::now() < until && !stop.load(Ordering::SeqCst) {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// The cluster nodes `scripts/kafka.sh status` reports as stopped.
-fn stopped_nodes(bootstrap: &str) -> Result<Vec<u32>, String> {
-    let status = try_kafka_sh(bootstrap, &["status"])?;
-    Ok(NODES
-        .into_iter()
-        .filter(|n| {
-            status
-                .lines()
-                .any(|l| l.trim() == format!("cluster/node{n}: stopped"))
-        })
-        .collect())
-}
-
-/// Starts every cluster node that is not running; never panics.
-fn restore_nodes(bootstrap: &str) {
-    match stopped_nodes(bootstrap) {
-        Ok(stopped) => {
-            for n in stopped {
-                let n = n.to_string();
-                eprintln!("fault run: restarting cluster node {n}");
-                if let Err(e) = try_kafka_sh(bootstrap, &["node-start", &n]) {
-                    eprintln!("fault run: could not restart node {n}: {e}");
-                }
-            }
-        }
-        Err(e) => eprintln!("fault run: cannot read the cluster status: {e}"),
-    }
 }
 
 /// State shared by the producer and the fault thread.
@@ -234,7 +102,7 @@ fn chaos(
         if stopping() {
             break;
         }
-        let leaders = wait_full_isr(&bootstrap, &topic, &shared.stop);
+        let leaders = wait_full_isr(&bootstrap, &topic, PARTITIONS, &shared.stop);
         let partition = kill % PARTITIONS;
         let node = leaders[&partition].to_string();
         let before = shared.sent.load(Ordering::SeqCst);
@@ -494,14 +362,6 @@ fn verify(outcomes: &[Outcome], consumed: &[common::Consumed]) -> Verdict {
     verdict
 }
 
-fn first_few<T: std::fmt::Debug>(items: &[T]) -> String {
-    format!(
-        "{:?}{}",
-        &items[..items.len().min(20)],
-        if items.len() > 20 { " ..." } else { "" }
-    )
-}
-
 #[actix_rt::test]
 async fn idempotent_producer_loses_and_duplicates_nothing_while_leaders_are_killed() {
     let started = Instant::now();
@@ -523,7 +383,7 @@ async fn idempotent_producer_loses_and_duplicates_nothing_while_leaders_are_kill
             "min.insync.replicas=2",
         ],
     );
-    wait_full_isr(&bootstrap, &topic, &AtomicBool::new(false));
+    wait_full_isr(&bootstrap, &topic, PARTITIONS, &AtomicBool::new(false));
 
     let config = ProducerConfig {
         client_id: "cluster-faults".to_string(),

@@ -63,31 +63,6 @@ fn committed_values(bootstrap: &str, topic: &str, expected: usize) -> Vec<String
     out.lines().map(str::to_owned).collect()
 }
 
-/// The committed offset of `group` for each partition of `topic`, from Kafka's
-/// consumer-groups tool (`GROUP TOPIC PARTITION CURRENT-OFFSET ...` rows).
-fn committed_offsets(bootstrap: &str, group: &str, topic: &str) -> BTreeMap<i32, i64> {
-    let out = kafka_sh(
-        bootstrap,
-        &[
-            "run-class",
-            "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
-            "--bootstrap-server",
-            bootstrap,
-            "--describe",
-            "--group",
-            group,
-        ],
-    );
-    out.lines()
-        .map(|line| line.split_whitespace().collect::<Vec<_>>())
-        .filter(|w| w.len() > 3 && w[1] == topic)
-        .map(|w| {
-            let parse = |s: &str| s.parse().unwrap_or_else(|_| panic!("bad number {s:?} in {w:?}"));
-            (parse(w[2]) as i32, parse(w[3]))
-        })
-        .collect()
-}
-
 #[test]
 fn consume_transform_produce_writes_each_record_once_and_commits_the_offsets() {
     let bootstrap = bootstrap();
@@ -148,7 +123,7 @@ fn consume_transform_produce_writes_each_record_once_and_commits_the_offsets() {
     );
 
     // The group resumes after the last input record of each partition.
-    let offsets = committed_offsets(&bootstrap, &group, &input);
+    let offsets = common::committed_offsets(&bootstrap, &group, &input);
     assert_eq!(
         offsets, input_ends,
         "committed offsets vs the input's end offsets"

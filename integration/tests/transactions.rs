@@ -8,7 +8,7 @@
 mod common;
 
 use actix_kafka::{Producer, ProducerConfig, ProducerError, ProducerRecord};
-use actix_kafka_integration::{bootstrap, create_topic, kafka_sh, tv1_bootstrap, unique_topic};
+use actix_kafka_integration::{bootstrap, create_topic, tv1_bootstrap, unique_topic};
 
 fn transactional(bootstrap: &str, id: &str) -> ProducerConfig {
     ProducerConfig {
@@ -225,22 +225,9 @@ async fn a_second_instance_fences_the_first_and_takes_over() {
 
 /// The committed offset of `group` for `topic`-0, from Kafka's consumer-groups tool.
 fn committed_offset(bootstrap: &str, group: &str, topic: &str) -> Option<i64> {
-    let out = kafka_sh(
-        bootstrap,
-        &[
-            "run-class",
-            "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
-            "--bootstrap-server",
-            bootstrap,
-            "--describe",
-            "--group",
-            group,
-        ],
-    );
-    out.lines()
-        .map(|l| l.split_whitespace().collect::<Vec<_>>())
-        .find(|w| w.len() > 3 && w[1] == topic && w[2] == "0")
-        .and_then(|w| w[3].parse().ok())
+    common::committed_offsets(bootstrap, group, topic)
+        .get(&0)
+        .copied()
 }
 
 #[actix_rt::test]

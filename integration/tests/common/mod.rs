@@ -5,6 +5,8 @@
 
 #![allow(dead_code)] // each test file uses a different subset
 
+pub mod cluster;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -268,4 +270,33 @@ pub fn collect_events() -> (Recipient<DeliveryEvent>, Arc<Mutex<Vec<DeliveryEven
     }
     .start();
     (addr.recipient(), events)
+}
+
+/// The committed offset of `group` for each partition of `topic`, from Kafka's
+/// consumer-groups tool (`GROUP TOPIC PARTITION CURRENT-OFFSET ...` rows;
+/// partitions without a committed offset are left out).
+pub fn committed_offsets(bootstrap: &str, group: &str, topic: &str) -> BTreeMap<i32, i64> {
+    let out = kafka_sh(
+        bootstrap,
+        &[
+            "run-class",
+            "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+            "--bootstrap-server",
+            bootstrap,
+            "--describe",
+            "--group",
+            group,
+        ],
+    );
+    parse_committed_offsets(&out, topic)
+}
+
+/// The `(partition, committed offset)` rows of `topic` in the
+/// consumer-groups tool's `--describe` output.
+pub fn parse_committed_offsets(out: &str, topic: &str) -> BTreeMap<i32, i64> {
+    out.lines()
+        .map(|line| line.split_whitespace().collect::<Vec<_>>())
+        .filter(|w| w.len() > 3 && w[1] == topic)
+        .filter_map(|w| Some((w[2].parse().ok()?, w[3].parse().ok()?)))
+        .collect()
 }
