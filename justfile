@@ -50,3 +50,9 @@ fuzz SECONDS="30":
 # 200000 records while 5 partition leaders are SIGKILLed and restarted.
 fault-run:
     FAULT_RECORDS=200000 FAULT_KILLS=5 cargo test --release -p actix-kafka-integration --test cluster_faults -- --nocapture
+
+# The side-by-side producer benchmark (scripts/bench.sh): installs the clients, runs ours, Java's
+# ProducerPerformance, librdkafka and aiokafka in turn on the local broker, writes docs/benchmarks.md.
+# `just bench --quick` for 200,000 records and 1 round; `just bench --help` for choosing cases.
+bench *ARGS:
+    scripts/bench.sh {{ARGS}}
