@@ -562,6 +562,9 @@ def write_report(results_path, doc_path):
     w(f"| rounds | {s['rounds']} (clients alternate: the order rotates by one each round) |")
     w(f"| batch size | `batch.size={s['batch_size']}` (aiokafka `max_batch_size`) |")
     w(f"| linger | `linger.ms={s['linger_ms']}` (aiokafka `linger_ms`) |")
+    if (s["batch_size"], s["linger_ms"]) == (65536, 5):
+        w("| why these | 5 ms is the default linger of the Java producer since Kafka 4.0 and of "
+          "librdkafka; 64 KiB batches hold 64 records of 1 KiB (Java's default 16 KiB would hold 16) |")
     w(f"| buffer | `buffer.memory={BUFFER_MEMORY}` (librdkafka `queue.buffering.max.kbytes="
       f"{BUFFER_MEMORY // 1024}`; aiokafka has no such limit: one open batch per partition) |")
     w("| acks | `acks=1` with `enable.idempotence=false`, or `acks=all` with "

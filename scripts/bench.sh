@@ -92,6 +92,7 @@ build_zstd() { # DIR
     mkdir -p "$BENCH_DIR/build" "$out/lib" "$out/include" "$out/obj"
     tar -xzf "$(crate_file zstd-sys "$ZSTD_SYS_VERSION")" -C "$BENCH_DIR/build"
     local lib=$src/zstd/lib f
+    # shellcheck disable=SC2016 # $1 and $2 are expanded by sh -c
     for f in "$lib"/common/*.c "$lib"/compress/*.c "$lib"/decompress/*.c "$lib"/decompress/*.S; do
         echo "$f"
     done | xargs -P "$(nproc)" -I{} sh -c \
