@@ -240,14 +240,34 @@ def parse_librdkafka(stdout, scratch):
 # ---------------------------------------------------------------- running
 
 
+def vm_hwm_kib(pid):
+    """The peak resident set (VmHWM) of a running process, in KiB, or 0."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 def run_measured(cmd, stdout_path, stderr_path, timeout):
-    """Runs cmd as a child; returns (exit status, rusage of that child, wall seconds)."""
+    """Runs cmd as a child. Returns its exit status, its rusage (user and system CPU of
+    that child alone, from wait4), the wall time, its peak RSS in KiB, and whether it was
+    killed for running past `timeout` seconds.
+
+    The peak RSS is the largest VmHWM seen while polling /proc every 20 ms: rusage's
+    ru_maxrss cannot be used, because Linux carries the RSS high-water mark of the
+    forking process (this Python) over the fork and exec into the child's."""
     with open(stdout_path, "w") as out, open(stderr_path, "w") as err:
         started = time.monotonic()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=REPO)
         deadline = started + timeout
         killed = False
+        peak_kib = 0
         while True:
+            peak_kib = max(peak_kib, vm_hwm_kib(proc.pid))
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
@@ -255,10 +275,10 @@ def run_measured(cmd, stdout_path, stderr_path, timeout):
                 log(f"timed out after {timeout}s: killing pid {proc.pid}")
                 os.kill(proc.pid, signal.SIGKILL)
                 killed = True
-            time.sleep(0.05)
+            time.sleep(0.02)
         wall = time.monotonic() - started
         proc.returncode = os.waitstatus_to_exitcode(status)  # already reaped by wait4
-        return proc.returncode, usage, wall, killed
+        return proc.returncode, usage, wall, peak_kib, killed
 
 
 def create_topic(name, partitions, bootstrap):
@@ -284,7 +304,7 @@ def run_one(client, case, settings, round_no, order, run_id, scratch, timeout):
     stdout_path = os.path.join(scratch, "stdout.txt")
     stderr_path = os.path.join(scratch, "stderr.txt")
     load_before = os.getloadavg()[0]
-    code, usage, wall, killed = run_measured(cmd, stdout_path, stderr_path, timeout)
+    code, usage, wall, peak_kib, killed = run_measured(cmd, stdout_path, stderr_path, timeout)
     with open(stdout_path, errors="replace") as f:
         stdout = f.read()
     with open(stderr_path, errors="replace") as f:
@@ -295,7 +315,7 @@ def run_one(client, case, settings, round_no, order, run_id, scratch, timeout):
         "client": client, "round": round_no, "order": order, "topic": topic,
         "records_expected": settings.records, "exit": code, "wall_s": round(wall, 3),
         "user_s": round(usage.ru_utime, 3), "sys_s": round(usage.ru_stime, 3),
-        "max_rss_kib": usage.ru_maxrss, "loadavg_1m_before": round(load_before, 2),
+        "max_rss_kib": peak_kib, "loadavg_1m_before": round(load_before, 2),
     }
     try:
         parsed = parse_librdkafka(stdout, scratch) if client == "librdkafka" else parse_kafka_line(stdout)
@@ -586,17 +606,25 @@ def write_report(results_path, doc_path):
       "aiokafka print them; for librdkafka they are computed from the per-record latencies that "
       "`rdkafka_performance -l -A FILE` writes (its callbacks run when the tool polls, every "
       "1,000 records).")
+    if "librdkafka" in clients and any(r["idempotent"] for r in runs):
+        w("- **librdkafka with idempotence** sends nothing until it has its producer id, which took "
+          "about half a second here (librdkafka 2.12.1; seen in the per-record latencies by "
+          "position while this harness was written): the records queued meanwhile, up to its "
+          "default `queue.buffering.max.messages=100000`, all wait that long, which sets its p99 "
+          "in those cases.")
     w("- **Throughput**: acknowledged records over the time from the first send to the last "
       "acknowledgement, as each tool prints it; MB/s = records/s × value size / 2^20 for all.")
-    w("- **CPU and memory**: user+sys CPU seconds and peak RSS of the client process alone "
-      "(`wait4(2)` on the child), for the whole process lifetime, so they include start-up: for "
+    w("- **CPU and memory**: user+sys CPU seconds of the client process alone (`wait4(2)` on "
+      "the child) and its peak RSS (the largest `VmHWM` in `/proc/PID/status`, polled every "
+      "20 ms), for the whole process lifetime, so they include start-up: for "
       "the JVM that is class loading and JIT compilation (about a second of CPU), for aiokafka "
       "the interpreter. The JVM runs with the flags of Kafka's `kafka-producer-perf-test.sh` "
       f"(`{' '.join(JAVA_OPTS)}`).")
     w("")
     w("## Results")
     w("")
-    w("Medians over the successful rounds. Ratios are the client's median divided by ours "
+    w("Medians over the successful rounds, each metric's median taken on its own. Ratios are "
+      "the client's median divided by ours "
       "(ours = 1.00): above 1 means more records/s, or more latency, CPU or memory, than ours.")
     w("")
     w("![records/s and CPU per million records, per client and case](" +
