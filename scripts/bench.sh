@@ -3,7 +3,7 @@
 #
 #   scripts/bench.sh [bench.py options]    install what the chosen clients need, then run
 #                                          scripts/bench.py (see `scripts/bench.sh --help`)
-#   scripts/bench.sh install CLIENT...     only install: ours, java, librdkafka, aiokafka
+#   scripts/bench.sh install CLIENT...     only install: ours, java, librdkafka, aiokafka, franz
 #
 # Everything is installed by this script, from the package registries, and cached:
 #   ours        `cargo build --release -p actix-kafka-cli` ($CARGO_TARGET_DIR or target/)
@@ -12,6 +12,8 @@
 #               with their own ./configure && make, zstd from the zstd-sys crate's sources;
 #               .bench/bin/rdkafka_performance
 #   aiokafka    aiokafka from PyPI in the venv .bench/venv
+#   franz       the franz-go driver scripts/bench_franz (Go module proxy, versions pinned
+#               in its go.mod/go.sum), built into .bench/bin/bench_franz
 #
 # Environment:
 #   BENCH_DIR             cache and results root (<repo>/.bench)
@@ -147,14 +149,23 @@ install_aiokafka() {
         "aiokafka[lz4,zstd]==$AIOKAFKA_VERSION"
 }
 
+# ---------------------------------------------------------------- franz-go
+
+install_franz() {
+    local src=$REPO/scripts/bench_franz
+    mkdir -p "$BENCH_DIR/bin"
+    log "building the franz-go driver"
+    (cd "$src" && go build -mod=readonly -o "$BENCH_DIR/bin/bench_franz" .)
+}
+
 # ---------------------------------------------------------------- main
 
 install() {
     local client
     for client in "$@"; do
         case "$client" in
-            ours | java | librdkafka | aiokafka) "install_$client" ;;
-            *) die "unknown client '$client' (ours, java, librdkafka, aiokafka)" ;;
+            ours | java | librdkafka | aiokafka | franz) "install_$client" ;;
+            *) die "unknown client '$client' (ours, java, librdkafka, aiokafka, franz)" ;;
         esac
     done
 }
