@@ -489,7 +489,7 @@ def svg_chart(case_names, clients, med):
     bar, gap, label_w, panel_w, top = 14, 12, 190, 330, 60
     group_h = bar * len(clients) + gap
     height = top + group_h * len(case_names) + 20
-    width = label_w + 2 * (panel_w + 90)
+    width = label_w + 2 * (panel_w + 90) + 60
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              f'font-family="sans-serif" font-size="11">',
              f'<rect width="{width}" height="{height}" fill="white"/>']
@@ -715,10 +715,13 @@ def write_report(results_path, doc_path):
     w("")
     w("## Reproduce")
     w("")
-    w("`just bench` (every case, 1,000,000 records, 3 rounds), `just bench --quick` "
+    w("`just bench` (every case and client, 1,000,000 records, 3 rounds), `just bench --quick` "
       "(200,000 records, 1 round), or `scripts/bench.sh --help` for choosing cases and clients. "
       "The script installs every client itself (see `scripts/bench.sh`) and starts the broker "
-      "with `scripts/kafka.sh up` when none answers on 127.0.0.1:9092.")
+      "with `scripts/kafka.sh up` when none answers on 127.0.0.1:9092. The hot path's "
+      "criterion micro-benchmarks (record append, batch close per codec, Produce request "
+      "encoding, the partition actor hop) are separate: "
+      "`cargo bench -p kafka-wire -p actix-kafka -- --quick`.")
     with open(doc_path, "w") as f:
         f.write("\n".join(out) + "\n")
     log(f"wrote {os.path.relpath(doc_path, REPO)} and {os.path.relpath(svg_path, REPO)}")
