@@ -785,8 +785,17 @@ def main(argv=None):
     if not cases:
         sys.exit("bench: no case selected")
     subprocess.run([os.path.join(REPO, "scripts", "bench.sh"), "install", *args.clients], check=True)
-    ensure_broker(args.bootstrap)
+    started_broker = ensure_broker(args.bootstrap)
+    try:
+        return run_all(args, argv, cases)
+    finally:
+        if started_broker:
+            log("stopping the broker this run started (scripts/kafka.sh down)")
+            subprocess.run([KAFKA_SH, "down"])
 
+
+def run_all(args, argv, cases):
+    """Runs every case, round and client; writes the results file and the report."""
     settings = Settings(args)
     timeout = args.timeout or 120 + args.records // 5000
     run_id = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
