@@ -55,3 +55,9 @@ fault-run:
 # 50000 records copied in transactions while 5 nodes (coordinator, leaders) are SIGKILLed.
 copier-run:
     COPIER_RECORDS=50000 COPIER_KILLS=5 cargo test --release -p actix-kafka-integration --test cluster_txn_copier -- --nocapture
+
+# The side-by-side producer benchmark (scripts/bench.sh): installs the clients, runs ours, Java's
+# ProducerPerformance, librdkafka and aiokafka in turn on the local broker, writes docs/benchmarks.md.
+# `just bench --quick` for 200,000 records and 1 round; `just bench --help` for choosing cases.
+bench *ARGS:
+    scripts/bench.sh {{ARGS}}
