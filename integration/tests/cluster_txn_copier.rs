@@ -405,7 +405,7 @@ async fn transactional_copier_copies_exactly_once_while_nodes_are_killed() {
             }
             let chunk = &values[from..(from + settings.txn_size).min(values.len())];
             number += 1;
-            let abort = number % settings.abort_every == 0;
+            let abort = number.checked_rem(settings.abort_every) == Some(0);
             let attempt = copy_once(&producer, topics, partition, (from, chunk), abort);
             match tokio::time::timeout(Duration::from_secs(120), attempt).await {
                 Ok(Ok(Ended::Committed)) => {
