@@ -18,11 +18,14 @@
 //! the abort), the copier does not guess the outcome: it drops the producer,
 //! starts a new one with the same transactional id (which fences the old one
 //! and completes or aborts its transaction), reads the committed offsets and
-//! resumes from them.
+//! resumes from them. Some transactions also "crash" on purpose: the copier
+//! stops its producer at once, with the transaction open, and recovers the
+//! same way (Kafka's test bounces its copier processes).
 //!
 //! Sizes come from the environment: `COPIER_RECORDS` (6000), `COPIER_KILLS`
 //! (2), `COPIER_TXN_SIZE` (100 records per transaction), `COPIER_ABORT_EVERY`
-//! (7: every 7th transaction is aborted on purpose), `COPIER_DOWN_SECS` (3),
+//! (7: every 7th transaction is aborted on purpose), `COPIER_CRASH_EVERY`
+//! (11: every 11th crashes before its commit), `COPIER_DOWN_SECS` (3),
 //! `COPIER_TIMEOUT_SECS` (300). `just copier-run` does a bigger run.
 //!
 //! Needs the cluster: `scripts/kafka.sh cluster-up`. Whatever happens, every
@@ -47,6 +50,7 @@ struct Settings {
     kills: u64,
     txn_size: usize,
     abort_every: u64,
+    crash_every: u64,
     down: Duration,
     timeout: Duration,
 }
@@ -58,6 +62,7 @@ impl Settings {
             kills: env_or("COPIER_KILLS", 2),
             txn_size: env_or("COPIER_TXN_SIZE", 100),
             abort_every: env_or("COPIER_ABORT_EVERY", 7),
+            crash_every: env_or("COPIER_CRASH_EVERY", 11),
             down: Duration::from_secs(env_or("COPIER_DOWN_SECS", 3)),
             timeout: Duration::from_secs(env_or("COPIER_TIMEOUT_SECS", 300)),
         };
@@ -254,22 +259,24 @@ fn read_input(bootstrap: &str, topic: &str, records: u64) -> BTreeMap<i32, Vec<S
     input
 }
 
-/// How one transaction ended.
-enum Ended {
-    Committed,
-    AbortedOnPurpose,
+/// How one transaction ends: committed, aborted, or left open by a crash.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    Commit,
+    Abort,
+    Crash,
 }
 
 /// Copies `values` (input partition `partition` from offset `from`) to the
-/// same output partition in one transaction with the input offset; aborts
-/// instead of committing when `abort`.
+/// same output partition in one transaction with the input offset, and ends
+/// it as `ending` says (a crash leaves it open).
 async fn copy_once(
     producer: &Producer,
     (output, input, group): (&str, &str, &str),
     partition: i32,
     (from, values): (usize, &[String]),
-    abort: bool,
-) -> Result<Ended, ProducerError> {
+    ending: Ending,
+) -> Result<Ending, ProducerError> {
     producer.begin_transaction().await?;
     let records = values
         .iter()
@@ -286,12 +293,12 @@ async fn copy_once(
     producer
         .send_offsets_to_transaction(vec![(input.to_string(), partition, next)], group)
         .await?;
-    if abort {
-        producer.abort_transaction().await?;
-        return Ok(Ended::AbortedOnPurpose);
+    match ending {
+        Ending::Commit => producer.commit_transaction().await?,
+        Ending::Abort => producer.abort_transaction().await?,
+        Ending::Crash => {}
     }
-    producer.commit_transaction().await?;
-    Ok(Ended::Committed)
+    Ok(ending)
 }
 
 fn copier_config(bootstrap: &str, transactional_id: &str) -> ProducerConfig {
@@ -356,6 +363,7 @@ fn out_of_time(deadline: Instant) -> bool {
 struct Tally {
     committed: u64,
     aborted_on_purpose: u64,
+    crashed: u64,
     failed_and_recovered: u64,
     errors: BTreeMap<String, u64>,
 }
@@ -405,10 +413,16 @@ async fn transactional_copier_copies_exactly_once_while_nodes_are_killed() {
             }
             let chunk = &values[from..(from + settings.txn_size).min(values.len())];
             number += 1;
-            let abort = number.checked_rem(settings.abort_every) == Some(0);
-            let attempt = copy_once(&producer, topics, partition, (from, chunk), abort);
+            let ending = if number.checked_rem(settings.abort_every) == Some(0) {
+                Ending::Abort
+            } else if number.checked_rem(settings.crash_every) == Some(0) {
+                Ending::Crash
+            } else {
+                Ending::Commit
+            };
+            let attempt = copy_once(&producer, topics, partition, (from, chunk), ending);
             match tokio::time::timeout(Duration::from_secs(120), attempt).await {
-                Ok(Ok(Ended::Committed)) => {
+                Ok(Ok(Ending::Commit)) => {
                     tally.committed += 1;
                     position.insert(partition, from + chunk.len());
                     guard
@@ -416,18 +430,28 @@ async fn transactional_copier_copies_exactly_once_while_nodes_are_killed() {
                         .copied
                         .fetch_add(chunk.len() as u64, Ordering::SeqCst);
                 }
-                Ok(Ok(Ended::AbortedOnPurpose)) => tally.aborted_on_purpose += 1,
-                failure => {
-                    let error = match failure {
-                        Ok(Err(e)) => e.to_string(),
-                        _ => "no outcome within 120 s".to_string(),
+                Ok(Ok(Ending::Abort)) => tally.aborted_on_purpose += 1,
+                outcome => {
+                    let error = match outcome {
+                        Ok(Ok(_crash)) => None,
+                        Ok(Err(e)) => Some(e.to_string()),
+                        Err(_) => Some("no outcome within 120 s".to_string()),
                     };
-                    *tally.errors.entry(error).or_default() += 1;
-                    tally.failed_and_recovered += 1;
+                    match error {
+                        None => tally.crashed += 1,
+                        Some(error) => {
+                            *tally.errors.entry(error).or_default() += 1;
+                            tally.failed_and_recovered += 1;
+                        }
+                    }
                     // The outcome is not guessed: a new instance fences this
                     // one and settles its transaction; the group's offsets
                     // say where to resume.
-                    producer.stop_within(Duration::from_secs(5)).await;
+                    let grace = match ending {
+                        Ending::Crash => Duration::ZERO,
+                        _ => Duration::from_secs(5),
+                    };
+                    producer.stop_within(grace).await;
                     producer = start_copier(&bootstrap, &transactional_id, deadline).await;
                     position = resume_points(&bootstrap, &group, &input, deadline);
                     let copied: usize = position.values().sum();
@@ -490,12 +514,14 @@ async fn transactional_copier_copies_exactly_once_while_nodes_are_killed() {
         copy_took.as_secs_f64()
     );
     println!(
-        "copier run: records={} kills={} committed_txns={} aborted_txns={} recovered_failures={} \
-         read_committed={total_committed} lost={} duplicated={} reordered_partitions={} elapsed={:.1}s",
+        "copier run: records={} kills={} committed_txns={} aborted_txns={} crashed_txns={} \
+         recovered_failures={} read_committed={total_committed} lost={} duplicated={} reordered_partitions={} \
+         elapsed={:.1}s",
         settings.records,
         kill_log.len(),
         tally.committed,
         tally.aborted_on_purpose,
+        tally.crashed,
         tally.failed_and_recovered,
         lost.len(),
         duplicated.len(),
@@ -528,6 +554,7 @@ async fn transactional_copier_copies_exactly_once_while_nodes_are_killed() {
     );
     assert_eq!(offsets, input_ends, "the group resumes at the input's end");
     assert!(tally.aborted_on_purpose > 0, "some transactions were aborted");
+    assert!(tally.crashed > 0, "some copiers crashed and were replaced");
     assert!(
         total_uncommitted > total_committed,
         "the aborted transactions' records are in the log, hidden from read_committed"
