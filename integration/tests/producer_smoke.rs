@@ -7,7 +7,9 @@ use actix_kafka_integration::{bootstrap, console_consume, create_topic, unique_t
 async fn send_and_wait_returns_offsets_and_kafka_reads_the_records() {
     let bootstrap = bootstrap();
     let topic = unique_topic("smoke");
-    create_topic(&bootstrap, &topic, 1, &[]);
+    // Timestamps from 1970: without retention.ms=-1 the broker's retention
+    // check may delete the records before they are read back.
+    create_topic(&bootstrap, &topic, 1, &["retention.ms=-1"]);
     let producer = Producer::start(ProducerConfig::new(bootstrap.clone()))
         .await
         .unwrap();

@@ -36,6 +36,13 @@ pub struct Append {
     pub delivery: DeliverySender,
 }
 
+/// Appends many records of this partition, in order, with one mailbox
+/// message (what `send_all` produces): one message and one pass of the
+/// queue's rules per chunk instead of per record.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct AppendAll(pub Vec<Append>);
+
 /// Queues a batch the user built with `create_batch`.
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -412,6 +419,26 @@ impl Handler<Append> for PartitionAccumulatorActor {
     type Result = ();
 
     fn handle(&mut self, msg: Append, ctx: &mut Context<Self>) {
+        self.append(msg, Instant::now());
+        self.drive(ctx);
+    }
+}
+
+impl Handler<AppendAll> for PartitionAccumulatorActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: AppendAll, ctx: &mut Context<Self>) {
+        let now = Instant::now();
+        for append in msg.0 {
+            self.append(append, now);
+        }
+        self.drive(ctx);
+    }
+}
+
+impl PartitionAccumulatorActor {
+    /// Appends one record to the queue (a refused one is delivered its error).
+    fn append(&mut self, msg: Append, now: Instant) {
         let record = &msg.record;
         let headers: Vec<RecordHeader<'_>> = record
             .headers
@@ -428,10 +455,9 @@ impl Handler<Append> for PartitionAccumulatorActor {
             headers: &headers,
         };
         self.appended += 1;
-        if let Err((delivery, error)) = self.queue.append(Instant::now(), new, msg.delivery, msg.reserved) {
+        if let Err((delivery, error)) = self.queue.append(now, new, msg.delivery, msg.reserved) {
             self.deliver(vec![(delivery, Err(error))], msg.reserved, -1);
         }
-        self.drive(ctx);
     }
 }
 

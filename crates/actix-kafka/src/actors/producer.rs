@@ -20,8 +20,8 @@ use tokio::sync::oneshot;
 
 use super::metadata::{GetTopic, ListenForTopics, MetadataActor, ShutdownMetadata, TopicsUpdated};
 use super::partition::{
-    Abandon, Append, AppendBatch, BatchCompleted, DeliverySender, FlushPartition, PartitionAccumulatorActor,
-    PartitionSettings, SetIdentity,
+    Abandon, Append, AppendAll, AppendBatch, BatchCompleted, DeliverySender, FlushPartition,
+    PartitionAccumulatorActor, PartitionSettings, SetIdentity,
 };
 use super::transaction::{
     IdentityChanged, ListenForIdentity, TransactionCoordinatorActor, TxnBatchFailed, TxnBegin, TxnEnd,
@@ -185,6 +185,9 @@ pub struct ProducerActor {
     txn_open: bool,
     /// Who waits for the enqueue stage to empty (flush, commit, stop).
     drain_waiters: Vec<oneshot::Sender<()>>,
+    /// While a many-record message is handled: its records by partition,
+    /// sent as one `AppendAll` per partition at the end.
+    outbox: Option<HashMap<(Arc<str>, i32), Vec<Append>>>,
 }
 
 impl ProducerActor {
@@ -213,6 +216,7 @@ impl ProducerActor {
             coordinator: idempotence.map(|(coordinator, _)| coordinator),
             txn_open: false,
             drain_waiters: Vec::new(),
+            outbox: None,
         }
     }
 
@@ -447,24 +451,60 @@ impl ProducerActor {
             return;
         }
         let (delivery, receiver): (DeliverySender, _) = oneshot::channel();
-        let accumulator = self.accumulator(&waiting.topic, partition, ctx);
         match waiting.payload {
             Payload::Record(record) => {
                 let timestamp = record.timestamp.unwrap_or_else(now_ms);
-                accumulator.do_send(Append {
+                let append = Append {
                     record,
                     timestamp,
                     reserved: waiting.size,
                     delivery,
-                });
+                };
+                match &mut self.outbox {
+                    Some(outbox) => outbox.entry((waiting.topic, partition)).or_default().push(append),
+                    None => self.accumulator(&waiting.topic, partition, ctx).do_send(append),
+                }
             }
-            Payload::Batch { builder, .. } => accumulator.do_send(AppendBatch {
-                builder,
-                reserved: waiting.size,
-                delivery,
-            }),
+            Payload::Batch { builder, .. } => {
+                // Behind the records already handed over, whatever their partition.
+                self.send_outbox(ctx);
+                self.accumulator(&waiting.topic, partition, ctx)
+                    .do_send(AppendBatch {
+                        builder,
+                        reserved: waiting.size,
+                        delivery,
+                    });
+            }
         }
         let _ = waiting.reply.send(Ok(receiver));
+    }
+
+    /// Handles many records at once: their hand-overs are collected and sent
+    /// as one `AppendAll` per partition.
+    fn enqueue_many(&mut self, records: impl IntoIterator<Item = Enqueue>, ctx: &mut Context<Self>) {
+        let batching = self.outbox.is_none();
+        if batching {
+            self.outbox = Some(HashMap::new());
+        }
+        for enqueue in records {
+            self.enqueue(enqueue, ctx);
+        }
+        if batching {
+            self.send_outbox(ctx);
+            self.outbox = None;
+        }
+    }
+
+    /// Sends the collected hand-overs (keeps collecting if it was).
+    fn send_outbox(&mut self, ctx: &mut Context<Self>) {
+        let Some(outbox) = self.outbox.as_mut() else {
+            return;
+        };
+        let collected = std::mem::take(outbox);
+        for ((topic, partition), appends) in collected {
+            self.accumulator(&topic, partition, ctx)
+                .do_send(AppendAll(appends));
+        }
     }
 
     fn accumulator(
@@ -624,9 +664,7 @@ impl Handler<EnqueueAll> for ProducerActor {
     type Result = ();
 
     fn handle(&mut self, msg: EnqueueAll, ctx: &mut Context<Self>) {
-        for enqueue in msg.0 {
-            self.enqueue(enqueue, ctx);
-        }
+        self.enqueue_many(msg.0, ctx);
     }
 }
 
@@ -645,11 +683,13 @@ impl Handler<ProduceAll> for ProducerActor {
 
     fn handle(&mut self, msg: ProduceAll, ctx: &mut Context<Self>) -> Self::Result {
         let mut pending = Vec::with_capacity(msg.0.len());
+        let mut enqueues = Vec::with_capacity(msg.0.len());
         for record in msg.0 {
             let (reply, enqueued) = oneshot::channel();
-            self.enqueue(Enqueue { record, reply }, ctx);
+            enqueues.push(Enqueue { record, reply });
             pending.push(deliver(enqueued));
         }
+        self.enqueue_many(enqueues, ctx);
         Box::pin(join_all(pending))
     }
 }
