@@ -162,12 +162,15 @@ enum State {
     Stopping,
 }
 
+/// A topic and one of its partitions.
+type TopicPartition = (Arc<str>, i32);
+
 /// See the module documentation.
 pub struct ProducerActor {
     config: Arc<ProducerConfig>,
     acks: i16,
     metadata: Addr<MetadataActor>,
-    partitions: HashMap<(Arc<str>, i32), Addr<PartitionAccumulatorActor>>,
+    partitions: HashMap<TopicPartition, Addr<PartitionAccumulatorActor>>,
     topics: HashMap<Arc<str>, TopicInfo>,
     /// Records waiting for their topic's metadata, per topic, in order.
     awaiting_topic: HashMap<Arc<str>, VecDeque<Waiting>>,
@@ -187,7 +190,7 @@ pub struct ProducerActor {
     drain_waiters: Vec<oneshot::Sender<()>>,
     /// While a many-record message is handled: its records by partition,
     /// sent as one `AppendAll` per partition at the end.
-    outbox: Option<HashMap<(Arc<str>, i32), Vec<Append>>>,
+    outbox: Option<HashMap<TopicPartition, Vec<Append>>>,
 }
 
 impl ProducerActor {
