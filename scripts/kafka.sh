@@ -413,7 +413,14 @@ cmd_cluster_down() {
 }
 
 cmd_node_stop() { stop_nodes TERM "$(node_dir "${1:-}")"; }
-cmd_node_kill() { stop_nodes KILL "$(node_dir "${1:-}")"; }
+# Fails when the node is not running from this state: a fault test must not
+# believe it killed a node it did not.
+cmd_node_kill() {
+    local dir
+    dir=$(node_dir "${1:-}")
+    node_pid "$dir" >/dev/null || die "node ${1:-} is not running from $STATE (set ACTIX_KAFKA_STATE?)"
+    stop_nodes KILL "$dir"
+}
 
 cmd_node_start() {
     local dir

@@ -10,7 +10,9 @@ use std::sync::{mpsc, Once};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use actix_kafka_integration::{bootstrap, console_consume, create_topic, repo_root, unique_topic};
+use actix_kafka_integration::{bootstrap, console_consume, create_topic, kafka_sh, repo_root, unique_topic};
+
+mod common;
 
 /// How long one example may run once it is built.
 const RUN_TIMEOUT: Duration = Duration::from_secs(120);
@@ -131,6 +133,69 @@ fn quickstart_acks_every_record() {
     for (i, line) in lines.iter().enumerate() {
         assert_eq!(line, &format!("Partition:0|Offset:{i}|null|Super message {i}"));
     }
+}
+
+/// Every value a consumer with `isolation` reads from `topic`: up to `max`
+/// records, ending after 10 s without one (so that an extra one shows).
+fn values_read(bootstrap: &str, topic: &str, max: usize, isolation: &str) -> Vec<String> {
+    let max = max.to_string();
+    let args = [
+        "consume",
+        topic,
+        "--from-beginning",
+        "--max-messages",
+        &max,
+        "--timeout-ms",
+        "10000",
+        "--isolation-level",
+        isolation,
+    ];
+    kafka_sh(bootstrap, &args).lines().map(str::to_owned).collect()
+}
+
+#[test]
+fn transactions_commit_one_transaction_and_abort_the_other() {
+    let bootstrap = bootstrap();
+    let topic = unique_topic("example-txn");
+    let offsets_topic = unique_topic("example-txn-offsets");
+    let group = unique_topic("example-txn-group");
+    create_topic(&bootstrap, &topic, 1, &[]);
+    create_topic(&bootstrap, &offsets_topic, 1, &[]);
+    let transactional_id = unique_topic("example-txn-id");
+    let out = run_example(
+        "transactions",
+        &[
+            "--bootstrap-servers",
+            &bootstrap,
+            "--topic",
+            &topic,
+            "--transactional-id",
+            &transactional_id,
+            "--group",
+            &group,
+            "--offsets-topic",
+            &offsets_topic,
+        ],
+    );
+    let steps: Vec<&str> = out
+        .lines()
+        .map(|l| l.split(':').next().unwrap_or_default())
+        .collect();
+    assert_eq!(steps, ["sent", "committed", "sent", "aborted"], "stdout:\n{out}");
+
+    assert_eq!(
+        values_read(&bootstrap, &topic, 3, "read_committed"),
+        ["Super transactional message"]
+    );
+    assert_eq!(
+        values_read(&bootstrap, &topic, 3, "read_uncommitted"),
+        ["Super transactional message", "Never visible to read_committed"]
+    );
+    assert_eq!(
+        common::committed_offsets(&bootstrap, &group, &offsets_topic),
+        BTreeMap::from([(0, 100)]),
+        "the offset was committed with the first transaction"
+    );
 }
 
 /// Checks a `delivery_events` run of `count` records on `topic`
