@@ -112,6 +112,38 @@ async fn concurrent_transactions_on_add_partitions_is_retried() {
     producer.stop().await;
 }
 
+/// A partition that cannot join the transaction (AddPartitionsToTxn refused
+/// for good): its records were never sent and fail as `TransactionAborted`
+/// (not with the coordinator's error, whose outcome may read "unknown"); the
+/// commit reports the coordinator's error, the abort succeeds.
+#[actix_rt::test]
+async fn a_partition_refused_by_the_coordinator_fails_its_records_as_aborted() {
+    let cluster = fake(1, 1);
+    let producer = Producer::start(transactional(&cluster)).await.unwrap();
+    let code = ErrorCode::TOPIC_AUTHORIZATION_FAILED;
+    cluster.script(
+        0,
+        ApiKey::AddPartitionsToTxn,
+        None,
+        Fault::ProduceError { code: code.0 },
+        1,
+    );
+
+    producer.begin_transaction().await.unwrap();
+    let sent = producer.send_and_wait(record(0, "never sent")).await;
+    assert_eq!(sent, Err(ProducerError::TransactionAborted));
+    let commit = producer.commit_transaction().await;
+    assert_eq!(
+        commit.as_ref().err().and_then(ProducerError::error_code),
+        Some(code),
+        "{commit:?}"
+    );
+    producer.abort_transaction().await.unwrap();
+    assert!(values(&cluster, 0).is_empty());
+    assert_eq!(count_on(&cluster, 0, ApiKey::Produce), 0, "nothing was sent");
+    producer.stop().await;
+}
+
 #[actix_rt::test]
 async fn not_coordinator_on_end_txn_refinds_the_moved_coordinator() {
     let cluster = fake(2, 1);

@@ -314,7 +314,9 @@ pub enum ProducerError {
     },
 
     /// The record was part of a transaction that was aborted (by the caller or after
-    /// an abortable error). It may be in the log, but `read_committed` consumers never
+    /// an abortable error), or that can only be aborted: its partition could not join
+    /// the transaction (AddPartitionsToTxn failed), so it was never sent, and the
+    /// commit reports why. It may be in the log, but `read_committed` consumers never
     /// see it. Class: [`ErrorClass::Abortable`].
     #[error("the record's transaction was aborted; read_committed consumers will not see it")]
     TransactionAborted,

@@ -237,7 +237,15 @@ impl PartitionAccumulatorActor {
                         actor.produce_versions = versions;
                     }
                     Err(error) => {
-                        // The transaction cannot take these records.
+                        // The transaction cannot take these records: they
+                        // were never sent, and the transaction can only be
+                        // aborted (its commit reports `error`). A fatal error
+                        // (fencing) is passed on as it is.
+                        let error = if error.is_fatal() {
+                            error
+                        } else {
+                            ProducerError::TransactionAborted
+                        };
                         let (failed, released) = actor.queue.fail_queued(&error);
                         actor.deliver(failed, released, -1);
                     }
