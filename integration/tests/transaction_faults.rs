@@ -144,6 +144,38 @@ async fn a_partition_refused_by_the_coordinator_fails_its_records_as_aborted() {
     producer.stop().await;
 }
 
+/// `max_block_ms` bounds a coordinator call even when one attempt would take
+/// longer: an AddPartitionsToTxn the coordinator never answers fails at
+/// max_block_ms (2 s), not at request_timeout_ms (20 s).
+#[actix_rt::test]
+async fn an_unanswered_coordinator_request_ends_at_max_block_ms() {
+    let cluster = fake(1, 1);
+    let config = ProducerConfig {
+        request_timeout_ms: 20_000,
+        max_block_ms: 2_000,
+        ..transactional(&cluster)
+    };
+    let producer = Producer::start(config).await.unwrap();
+    cluster.script(0, ApiKey::AddPartitionsToTxn, None, Fault::NoResponse, 1);
+
+    producer.begin_transaction().await.unwrap();
+    let started = std::time::Instant::now();
+    let sent = producer.send_and_wait(record(0, "never sent")).await;
+    let took = started.elapsed();
+    assert_eq!(sent, Err(ProducerError::TransactionAborted));
+    assert!(
+        took >= std::time::Duration::from_millis(1_900) && took < std::time::Duration::from_secs(5),
+        "took {took:?}"
+    );
+    let commit = producer.commit_transaction().await;
+    assert!(
+        matches!(commit, Err(ProducerError::RequestTimedOut { .. })),
+        "{commit:?}"
+    );
+    producer.abort_transaction().await.unwrap();
+    producer.stop().await;
+}
+
 #[actix_rt::test]
 async fn not_coordinator_on_end_txn_refinds_the_moved_coordinator() {
     let cluster = fake(2, 1);

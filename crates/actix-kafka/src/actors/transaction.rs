@@ -185,14 +185,33 @@ where
     R::Response: Send + 'static,
 {
     loop {
-        let error = match find_coordinator(metadata, key_type, key).await {
+        // One attempt may not outlast the deadline either (a request times
+        // out only after request_timeout_ms).
+        let left = deadline.saturating_duration_since(Instant::now());
+        let found = actix_rt::time::timeout(left, find_coordinator(metadata, key_type, key))
+            .await
+            .unwrap_or_else(|_| {
+                Err(ProducerError::Connection {
+                    broker: format!("the coordinator of {key:?}"),
+                    reason: format!("not found within {} ms", left.as_millis()),
+                })
+            });
+        let error = match found {
             Err(e) => e,
-            Ok((node_id, connection)) => match call_within(&connection, request.clone(), versions).await {
-                Ok(Ok(response)) if error_of(&response).is_ok() => return Ok(response),
-                Ok(Ok(response)) => ProducerError::from_broker(error_of(&response), None),
-                Ok(Err(e)) => connection_error(node_id, e),
-                Err(_) => ProducerError::Closed,
-            },
+            Ok((node_id, connection)) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                let attempt = call_within(&connection, request.clone(), versions);
+                match actix_rt::time::timeout(left, attempt).await {
+                    Ok(Ok(Ok(response))) if error_of(&response).is_ok() => return Ok(response),
+                    Ok(Ok(Ok(response))) => ProducerError::from_broker(error_of(&response), None),
+                    Ok(Ok(Err(e))) => connection_error(node_id, e),
+                    Ok(Err(_)) => ProducerError::Closed,
+                    Err(_) => ProducerError::RequestTimedOut {
+                        broker: node_id,
+                        timeout_ms: left.as_millis() as u64,
+                    },
+                }
+            }
         };
         let wait = match error.error_code() {
             Some(ErrorCode::CONCURRENT_TRANSACTIONS) => Duration::from_millis(20),
