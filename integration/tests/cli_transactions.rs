@@ -4,77 +4,14 @@
 //! checked with Kafka's console consumer (`read_committed` and
 //! `read_uncommitted`) and `DumpLogSegments`.
 //!
-//! The binary belongs to another package, so (as in `cli.rs`) the first test
-//! that needs it builds it and takes its path from cargo's artifact message.
+//! The binary is built on first use (`common::cli`).
 
 mod common;
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-use std::sync::{mpsc, OnceLock};
-use std::time::Duration;
+use std::process::Output;
 
-use actix_kafka_integration::{bootstrap, create_topic, kafka_sh, repo_root, unique_topic};
-
-/// How long one CLI run may take before the test fails.
-const RUN_TIMEOUT: Duration = Duration::from_secs(180);
-
-/// The path of the `actix-kafka` binary, built once per test process.
-fn cli_binary() -> &'static PathBuf {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
-        let mut build = Command::new(env!("CARGO"));
-        build
-            .current_dir(repo_root())
-            .args(["build", "-q", "-p", "actix-kafka-cli", "--bin", "actix-kafka"])
-            .arg("--message-format=json-render-diagnostics")
-            .stderr(Stdio::inherit());
-        if !cfg!(debug_assertions) {
-            build.arg("--release");
-        }
-        let output = build.output().expect("cannot run cargo");
-        assert!(output.status.success(), "building actix-kafka-cli failed");
-        let messages = String::from_utf8_lossy(&output.stdout);
-        messages
-            .lines()
-            .filter(|l| l.contains(r#""reason":"compiler-artifact""#))
-            .find_map(|message| {
-                const FIELD: &str = r#""executable":""#;
-                let start = message.find(FIELD)? + FIELD.len();
-                let end = start + message[start..].find('"')?;
-                Some(PathBuf::from(message[start..end].replace(r"\\", r"\")))
-            })
-            .unwrap_or_else(|| panic!("no executable in cargo's messages:\n{messages}"))
-    })
-}
-
-/// Runs the CLI with `args`, feeding it `stdin`; fails the test after
-/// [`RUN_TIMEOUT`] (killing the process).
-fn run_cli(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(cli_binary())
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("cannot start actix-kafka");
-    let pid = child.id();
-    let mut input = child.stdin.take().expect("piped stdin");
-    input.write_all(stdin).expect("cannot write stdin");
-    drop(input);
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(RUN_TIMEOUT) {
-        Ok(output) => output.expect("cannot wait for actix-kafka"),
-        Err(_) => {
-            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
-            panic!("actix-kafka {args:?} did not finish within {RUN_TIMEOUT:?}");
-        }
-    }
-}
+use actix_kafka_integration::{bootstrap, create_topic, unique_topic};
+use common::cli::run_cli;
 
 /// stdout, after checking that the run succeeded.
 fn successful(output: &Output) -> String {
@@ -86,27 +23,6 @@ fn successful(output: &Output) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     stdout
-}
-
-/// Every value a consumer with `isolation` sees in `topic`: reads up to
-/// `expected + 1` records, so that one too many would show.
-fn values(bootstrap: &str, topic: &str, expected: usize, isolation: &str) -> Vec<String> {
-    let max = (expected + 1).to_string();
-    let out = kafka_sh(
-        bootstrap,
-        &[
-            "consume",
-            topic,
-            "--from-beginning",
-            "--max-messages",
-            &max,
-            "--timeout-ms",
-            "8000",
-            "--isolation-level",
-            isolation,
-        ],
-    );
-    out.lines().map(str::to_owned).collect()
 }
 
 /// The `(offset, committed)` fields of `produce`'s JSON lines.
@@ -169,11 +85,11 @@ fn produce_aborts_every_kth_transaction_and_read_committed_sees_only_the_others(
     assert_eq!(offsets_and_outcomes(&stdout), expected, "{stdout}");
 
     assert_eq!(
-        values(&bootstrap, &topic, 4, "read_committed"),
+        common::values_seen(&bootstrap, &topic, 4, "read_committed"),
         ["l1", "l2", "l5", "l6"]
     );
     assert_eq!(
-        values(&bootstrap, &topic, 6, "read_uncommitted"),
+        common::values_seen(&bootstrap, &topic, 6, "read_uncommitted"),
         ["l1", "l2", "l3", "l4", "l5", "l6"]
     );
 }
@@ -198,7 +114,10 @@ fn produce_commits_a_partial_last_transaction_at_the_end_of_input() {
         .map(|(_, c)| c)
         .collect();
     assert_eq!(outcomes, ["true", "true", "true"], "{stdout}");
-    assert_eq!(values(&bootstrap, &topic, 3, "read_committed"), ["a", "b", "c"]);
+    assert_eq!(
+        common::values_seen(&bootstrap, &topic, 3, "read_committed"),
+        ["a", "b", "c"]
+    );
 }
 
 #[test]
@@ -263,7 +182,7 @@ fn produce_idempotent_writes_batches_with_a_producer_id() {
     assert_eq!(stdout.lines().count(), 3, "{stdout}");
     assert!(!stdout.contains("committed"), "no transactions: {stdout}");
     assert_eq!(
-        values(&bootstrap, &topic, 3, "read_uncommitted"),
+        common::values_seen(&bootstrap, &topic, 3, "read_uncommitted"),
         ["i1", "i2", "i3"]
     );
     let batches = common::dump_batches(&bootstrap, &topic, 0);
@@ -309,7 +228,10 @@ fn perf_commits_a_transaction_every_duration() {
     let last = stdout.lines().last().unwrap_or_default();
     assert!(last.starts_with("3000 records sent, "), "{stdout}");
 
-    assert_eq!(values(&bootstrap, &topic, 3000, "read_committed").len(), 3000);
+    assert_eq!(
+        common::values_seen(&bootstrap, &topic, 3000, "read_committed").len(),
+        3000
+    );
     // Each transaction ended with a commit marker, which takes an offset.
     let end = common::end_offsets(&bootstrap, &topic)[&0];
     let markers = end - 3000;

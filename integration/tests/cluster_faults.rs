@@ -18,12 +18,13 @@
 
 mod common;
 
-use common::cluster::{env_or, first_few, restore_nodes, sleep_unless, wait_full_isr};
+use common::cluster::{
+    env_or, first_few, restore_nodes, segment_end, sleep_unless, wait_full_isr, FaultState, FaultThread,
+};
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use actix_kafka::{DeliveryFuture, Producer, ProducerConfig, ProducerError, ProducerRecord};
@@ -53,15 +54,6 @@ impl Settings {
         assert!(settings.records > 0 && settings.chunk > 0 && settings.outstanding > 0);
         settings
     }
-}
-
-/// The records are released in `2 × kills + 1` segments: the first at the
-/// start, then for each kill one just before the SIGKILL (so the producer is
-/// in the middle of a burst when the leader dies, and goes on sending while
-/// it is down) and one once the node serves again. The end of segment `i`.
-fn segment_end(records: u64, kills: u64, i: u64) -> u64 {
-    let segments = 2 * kills + 1;
-    records * (i + 1).min(segments) / segments
 }
 
 /// State shared by the producer and the fault thread.
@@ -139,66 +131,9 @@ fn chaos(
     log
 }
 
-/// Runs the fault thread and puts the cluster back together when dropped,
-/// also when the test fails.
-struct ChaosGuard {
-    bootstrap: String,
-    shared: Arc<Shared>,
-    thread: Option<JoinHandle<Vec<String>>>,
-}
-
-impl ChaosGuard {
-    fn new(bootstrap: &str) -> ChaosGuard {
-        ChaosGuard {
-            bootstrap: bootstrap.to_string(),
-            shared: Arc::new(Shared::default()),
-            thread: None,
-        }
-    }
-
-    fn start(&mut self, topic: &str, records: u64, kills: u64, down: Duration) {
-        self.shared
-            .allowed
-            .store(segment_end(records, kills, 0), Ordering::SeqCst);
-        let (bootstrap, topic, shared) = (self.bootstrap.clone(), topic.to_string(), self.shared.clone());
-        self.thread = Some(
-            std::thread::Builder::new()
-                .name("fault-injector".into())
-                .spawn(move || chaos(bootstrap, topic, (records, kills, down), shared))
-                .expect("spawn the fault thread"),
-        );
-    }
-
-    /// Whether the fault thread has ended (or never ran).
-    fn done(&self) -> bool {
-        self.thread.as_ref().is_none_or(JoinHandle::is_finished)
-    }
-
-    /// Waits for the fault thread; its panic (a failed kill or restart)
-    /// fails the test.
-    fn join(&mut self) -> Vec<String> {
-        match self.thread.take().map(JoinHandle::join) {
-            None => Vec::new(),
-            Some(Ok(log)) => log,
-            Some(Err(panic)) => {
-                let message = panic
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_default();
-                panic!("the fault thread failed: {message}")
-            }
-        }
-    }
-}
-
-impl Drop for ChaosGuard {
-    fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::SeqCst);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-        restore_nodes(&self.bootstrap);
+impl FaultState for Shared {
+    fn stop_flag(&self) -> &AtomicBool {
+        &self.stop
     }
 }
 
@@ -228,7 +163,7 @@ async fn produce(
     producer: &Producer,
     topic: &str,
     settings: &Settings,
-    guard: &ChaosGuard,
+    guard: &FaultThread<Shared>,
     started: Instant,
 ) -> (Vec<Outcome>, BTreeMap<String, u64>) {
     let deadline = tokio::time::Instant::from_std(started + settings.timeout);
@@ -367,7 +302,6 @@ async fn idempotent_producer_loses_and_duplicates_nothing_while_leaders_are_kill
     let started = Instant::now();
     let settings = Settings::from_env();
     let bootstrap = cluster_bootstrap();
-    let mut guard = ChaosGuard::new(&bootstrap);
     // A node left down by an earlier, interrupted run.
     restore_nodes(&bootstrap);
 
@@ -397,7 +331,13 @@ async fn idempotent_producer_loses_and_duplicates_nothing_while_leaders_are_kill
     let producer = Producer::start(config)
         .await
         .expect("start the idempotent producer");
-    guard.start(&topic, settings.records, settings.kills, settings.down);
+    let shared = Arc::new(Shared::default());
+    shared
+        .allowed
+        .store(segment_end(settings.records, settings.kills, 0), Ordering::SeqCst);
+    let schedule = (settings.records, settings.kills, settings.down);
+    let (b, t) = (bootstrap.clone(), topic.clone());
+    let mut guard = FaultThread::start(&bootstrap, shared, move |shared| chaos(b, t, schedule, shared));
     let (outcomes, errors) = produce(&producer, &topic, &settings, &guard, started).await;
     let produced_in = started.elapsed();
     let kill_log = guard.join();

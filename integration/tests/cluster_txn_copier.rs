@@ -36,12 +36,14 @@ mod common;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use actix_kafka::{Producer, ProducerConfig, ProducerError, ProducerRecord};
 use actix_kafka_integration::{cluster_bootstrap, kafka_sh, unique_topic};
-use common::cluster::{env_or, first_few, restore_nodes, sleep_unless, try_kafka_sh, wait_full_isr};
+use common::cluster::{
+    env_or, first_few, restore_nodes, segment_end, sleep_unless, try_kafka_sh, wait_full_isr, FaultState,
+    FaultThread,
+};
 
 const PARTITIONS: u64 = 3;
 
@@ -114,15 +116,6 @@ struct Shared {
     allowed: AtomicU64,
 }
 
-/// The input is released in `2 × kills + 1` segments: the first at the
-/// start, then for each kill one just before the SIGKILL (so the copier is in
-/// the middle of its transactions when the node dies, and goes on while it is
-/// down) and one once the node serves again. The end of segment `i`.
-fn segment_end(records: u64, kills: u64, i: u64) -> u64 {
-    let segments = 2 * kills + 1;
-    records * (i + 1).min(segments) / segments
-}
-
 /// The fault thread: for each kill, waits until the copier has copied what
 /// was released and every replica is in sync, releases a segment, and kills
 /// a node as soon as the copier works on it: even kills hit the transaction
@@ -188,61 +181,9 @@ fn chaos(
     log
 }
 
-/// Runs the fault thread; stops it and restarts every node when dropped,
-/// also when the test fails.
-struct ChaosGuard {
-    bootstrap: String,
-    shared: Arc<Shared>,
-    thread: Option<JoinHandle<Vec<String>>>,
-}
-
-impl ChaosGuard {
-    fn start(bootstrap: &str, topics: (String, String), settings: &Settings) -> ChaosGuard {
-        let shared = Arc::new(Shared::default());
-        let first = segment_end(settings.records, settings.kills, 0);
-        shared.allowed.store(first, Ordering::SeqCst);
-        let schedule = (settings.records, settings.kills, settings.down);
-        let (b, s) = (bootstrap.to_string(), shared.clone());
-        let thread = std::thread::Builder::new()
-            .name("fault-injector".into())
-            .spawn(move || chaos(b, topics, schedule, s))
-            .expect("spawn the fault thread");
-        ChaosGuard {
-            bootstrap: bootstrap.to_string(),
-            shared,
-            thread: Some(thread),
-        }
-    }
-
-    /// Whether the fault thread has ended (it may have failed).
-    fn done(&self) -> bool {
-        self.thread.as_ref().is_none_or(JoinHandle::is_finished)
-    }
-
-    /// Waits for the fault thread; its panic fails the test.
-    fn join(&mut self) -> Vec<String> {
-        match self.thread.take().map(JoinHandle::join) {
-            None => Vec::new(),
-            Some(Ok(log)) => log,
-            Some(Err(panic)) => {
-                let message = panic
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_default();
-                panic!("the fault thread failed: {message}")
-            }
-        }
-    }
-}
-
-impl Drop for ChaosGuard {
-    fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::SeqCst);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-        restore_nodes(&self.bootstrap);
+impl FaultState for Shared {
+    fn stop_flag(&self) -> &AtomicBool {
+        &self.stop
     }
 }
 
@@ -329,30 +270,10 @@ async fn start_copier(bootstrap: &str, transactional_id: &str, deadline: Instant
 
 /// Where each input partition resumes: the group's committed offsets.
 fn resume_points(bootstrap: &str, group: &str, input: &str, deadline: Instant) -> BTreeMap<i32, usize> {
-    let args = [
-        "run-class",
-        "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
-        "--bootstrap-server",
-        bootstrap,
-        "--describe",
-        "--group",
-        group,
-    ];
-    loop {
-        match try_kafka_sh(bootstrap, &args) {
-            Ok(out) => {
-                let committed = common::parse_committed_offsets(&out, input);
-                return (0..PARTITIONS as i32)
-                    .map(|p| (p, committed.get(&p).map_or(0, |o| *o as usize)))
-                    .collect();
-            }
-            Err(e) if out_of_time(deadline) => panic!("cannot read the group's offsets: {e}"),
-            Err(e) => {
-                eprintln!("copier: {e}; retrying");
-                std::thread::sleep(Duration::from_secs(1));
-            }
-        }
-    }
+    let committed = common::committed_offsets_by(bootstrap, group, input, deadline);
+    (0..PARTITIONS as i32)
+        .map(|p| (p, committed.get(&p).map_or(0, |o| *o as usize)))
+        .collect()
 }
 
 fn out_of_time(deadline: Instant) -> bool {
@@ -387,7 +308,15 @@ async fn transactional_copier_copies_exactly_once_while_nodes_are_killed() {
     let source = read_input(&bootstrap, &input, settings.records);
 
     let mut producer = start_copier(&bootstrap, &transactional_id, deadline).await;
-    let mut guard = ChaosGuard::start(&bootstrap, (output.clone(), transactional_id.clone()), &settings);
+    let shared = Arc::new(Shared::default());
+    shared
+        .allowed
+        .store(segment_end(settings.records, settings.kills, 0), Ordering::SeqCst);
+    let schedule = (settings.records, settings.kills, settings.down);
+    let (b, topics) = (bootstrap.clone(), (output.clone(), transactional_id.clone()));
+    let mut guard = FaultThread::start(&bootstrap, shared, move |shared| {
+        chaos(b, topics, schedule, shared)
+    });
     let mut position: BTreeMap<i32, usize> = source.keys().map(|p| (*p, 0)).collect();
     let mut tally = Tally::default();
     let mut number = 0u64;

@@ -9,7 +9,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 
-use actix_kafka_integration::{bootstrap, create_topic, kafka_sh, repo_root, unique_topic};
+use actix_kafka_integration::{bootstrap, create_topic, repo_root, unique_topic};
 
 const INPUT_RECORDS: usize = 23;
 const TRANSACTION_SIZE: usize = 5;
@@ -40,27 +40,6 @@ fn run_example(args: &[&str]) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     stdout
-}
-
-/// Every record value a `read_committed` consumer sees in `topic`: reads up to
-/// `expected + 1` records, so that one too many would show.
-fn committed_values(bootstrap: &str, topic: &str, expected: usize) -> Vec<String> {
-    let max = (expected + 1).to_string();
-    let out = kafka_sh(
-        bootstrap,
-        &[
-            "consume",
-            topic,
-            "--from-beginning",
-            "--max-messages",
-            &max,
-            "--timeout-ms",
-            "10000",
-            "--isolation-level",
-            "read_committed",
-        ],
-    );
-    out.lines().map(str::to_owned).collect()
 }
 
 #[test]
@@ -110,7 +89,7 @@ fn consume_transform_produce_writes_each_record_once_and_commits_the_offsets() {
     );
 
     // Exactly once: every input value, upper-cased, and nothing else.
-    let mut seen = committed_values(&bootstrap, &output, INPUT_RECORDS);
+    let mut seen = common::values_seen(&bootstrap, &output, INPUT_RECORDS, "read_committed");
     let mut expected: Vec<String> = (0..INPUT_RECORDS).map(|i| format!("INPUT RECORD {i}")).collect();
     seen.sort();
     expected.sort();

@@ -10,7 +10,7 @@ use std::sync::{mpsc, Once};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use actix_kafka_integration::{bootstrap, console_consume, create_topic, kafka_sh, repo_root, unique_topic};
+use actix_kafka_integration::{bootstrap, console_consume, create_topic, repo_root, unique_topic};
 
 mod common;
 
@@ -135,24 +135,6 @@ fn quickstart_acks_every_record() {
     }
 }
 
-/// Every value a consumer with `isolation` reads from `topic`: up to `max`
-/// records, ending after 10 s without one (so that an extra one shows).
-fn values_read(bootstrap: &str, topic: &str, max: usize, isolation: &str) -> Vec<String> {
-    let max = max.to_string();
-    let args = [
-        "consume",
-        topic,
-        "--from-beginning",
-        "--max-messages",
-        &max,
-        "--timeout-ms",
-        "10000",
-        "--isolation-level",
-        isolation,
-    ];
-    kafka_sh(bootstrap, &args).lines().map(str::to_owned).collect()
-}
-
 #[test]
 fn transactions_commit_one_transaction_and_abort_the_other() {
     let bootstrap = bootstrap();
@@ -184,11 +166,11 @@ fn transactions_commit_one_transaction_and_abort_the_other() {
     assert_eq!(steps, ["sent", "committed", "sent", "aborted"], "stdout:\n{out}");
 
     assert_eq!(
-        values_read(&bootstrap, &topic, 3, "read_committed"),
+        common::values_seen(&bootstrap, &topic, 2, "read_committed"),
         ["Super transactional message"]
     );
     assert_eq!(
-        values_read(&bootstrap, &topic, 3, "read_uncommitted"),
+        common::values_seen(&bootstrap, &topic, 2, "read_uncommitted"),
         ["Super transactional message", "Never visible to read_committed"]
     );
     assert_eq!(

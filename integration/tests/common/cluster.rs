@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use actix_kafka_integration::repo_root;
@@ -151,4 +153,80 @@ pub fn first_few<T: std::fmt::Debug>(items: &[T]) -> String {
         &items[..items.len().min(20)],
         if items.len() > 20 { " ..." } else { "" }
     )
+}
+
+/// The records of a fault run are released in `2 × kills + 1` segments: the
+/// first at the start, then for each kill one just before the SIGKILL (so the
+/// client is in the middle of its work when the node dies, and goes on while
+/// it is down) and one once the node serves again. The end of segment `i`.
+pub fn segment_end(records: u64, kills: u64, i: u64) -> u64 {
+    let segments = 2 * kills + 1;
+    records * (i + 1).min(segments) / segments
+}
+
+/// State a fault thread shares with its test: at least a stop flag, raised
+/// when the test ends (or fails).
+pub trait FaultState: Send + Sync + 'static {
+    fn stop_flag(&self) -> &AtomicBool;
+}
+
+/// A thread that kills and restarts nodes on a schedule, returning a log
+/// line per kill. Dropped (also when the test fails), it raises the stop
+/// flag, waits for the thread and starts every node that is down.
+pub struct FaultThread<S: FaultState> {
+    bootstrap: String,
+    pub shared: Arc<S>,
+    thread: Option<JoinHandle<Vec<String>>>,
+}
+
+impl<S: FaultState> FaultThread<S> {
+    /// Runs `schedule` on its own thread.
+    pub fn start(
+        bootstrap: &str,
+        shared: Arc<S>,
+        schedule: impl FnOnce(Arc<S>) -> Vec<String> + Send + 'static,
+    ) -> FaultThread<S> {
+        let for_thread = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("fault-injector".into())
+            .spawn(move || schedule(for_thread))
+            .expect("spawn the fault thread");
+        FaultThread {
+            bootstrap: bootstrap.to_string(),
+            shared,
+            thread: Some(thread),
+        }
+    }
+
+    /// Whether the fault thread has ended (it may have failed).
+    pub fn done(&self) -> bool {
+        self.thread.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+
+    /// Waits for the fault thread; its panic (a failed kill or restart)
+    /// fails the test.
+    pub fn join(&mut self) -> Vec<String> {
+        match self.thread.take().map(JoinHandle::join) {
+            None => Vec::new(),
+            Some(Ok(log)) => log,
+            Some(Err(panic)) => {
+                let message = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                panic!("the fault thread failed: {message}")
+            }
+        }
+    }
+}
+
+impl<S: FaultState> Drop for FaultThread<S> {
+    fn drop(&mut self) {
+        self.shared.stop_flag().store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        restore_nodes(&self.bootstrap);
+    }
 }

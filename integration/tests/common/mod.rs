@@ -5,6 +5,7 @@
 
 #![allow(dead_code)] // each test file uses a different subset
 
+pub mod cli;
 pub mod cluster;
 
 use std::collections::BTreeMap;
@@ -276,19 +277,7 @@ pub fn collect_events() -> (Recipient<DeliveryEvent>, Arc<Mutex<Vec<DeliveryEven
 /// consumer-groups tool (`GROUP TOPIC PARTITION CURRENT-OFFSET ...` rows;
 /// partitions without a committed offset are left out).
 pub fn committed_offsets(bootstrap: &str, group: &str, topic: &str) -> BTreeMap<i32, i64> {
-    let out = kafka_sh(
-        bootstrap,
-        &[
-            "run-class",
-            "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
-            "--bootstrap-server",
-            bootstrap,
-            "--describe",
-            "--group",
-            group,
-        ],
-    );
-    parse_committed_offsets(&out, topic)
+    committed_offsets_by(bootstrap, group, topic, std::time::Instant::now())
 }
 
 /// The `(partition, committed offset)` rows of `topic` in the
@@ -299,4 +288,53 @@ pub fn parse_committed_offsets(out: &str, topic: &str) -> BTreeMap<i32, i64> {
         .filter(|w| w.len() > 3 && w[1] == topic)
         .filter_map(|w| Some((w[2].parse().ok()?, w[3].parse().ok()?)))
         .collect()
+}
+
+/// Every value a console consumer with `isolation` (`read_committed`,
+/// `read_uncommitted`) reads from `topic` from the beginning: up to
+/// `expected + 1` records, ending after 10 s without one, so that one record
+/// too many shows. Unlike [`consume`] it does not assert the count.
+pub fn values_seen(bootstrap: &str, topic: &str, expected: usize, isolation: &str) -> Vec<String> {
+    let max = (expected + 1).to_string();
+    let args = [
+        "consume",
+        topic,
+        "--from-beginning",
+        "--max-messages",
+        &max,
+        "--timeout-ms",
+        "10000",
+        "--isolation-level",
+        isolation,
+    ];
+    kafka_sh(bootstrap, &args).lines().map(str::to_owned).collect()
+}
+
+/// The committed offsets of `group` for `topic`, retrying the consumer-groups
+/// tool (its group coordinator may be moving) until `deadline`.
+pub fn committed_offsets_by(
+    bootstrap: &str,
+    group: &str,
+    topic: &str,
+    deadline: std::time::Instant,
+) -> BTreeMap<i32, i64> {
+    let args = [
+        "run-class",
+        "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+        "--bootstrap-server",
+        bootstrap,
+        "--describe",
+        "--group",
+        group,
+    ];
+    loop {
+        match cluster::try_kafka_sh(bootstrap, &args) {
+            Ok(out) => return parse_committed_offsets(&out, topic),
+            Err(e) if std::time::Instant::now() >= deadline => panic!("cannot read the group's offsets: {e}"),
+            Err(e) => {
+                eprintln!("{e}; retrying");
+                std::thread::sleep(std::time::Duration::from_secs(1));
+            }
+        }
+    }
 }
