@@ -18,13 +18,10 @@
 
 mod common;
 
-use common::cluster::{
-    env_or, first_few, restore_nodes, segment_end, sleep_unless, wait_full_isr, FaultState, FaultThread,
-};
+use common::cluster::{env_or, first_few, kill_in_segments, restore_nodes, wait_full_isr, FaultThread, Plan};
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use actix_kafka::{DeliveryFuture, Producer, ProducerConfig, ProducerError, ProducerRecord};
@@ -56,87 +53,6 @@ impl Settings {
     }
 }
 
-/// State shared by the producer and the fault thread.
-#[derive(Default)]
-struct Shared {
-    /// Raised when the test ends (or fails): the fault thread restarts the
-    /// node it killed and returns.
-    stop: AtomicBool,
-    /// The producer may send the ids below this (all of them once the fault
-    /// thread has ended).
-    allowed: AtomicU64,
-    /// Records handed to the producer (the next id to send).
-    sent: AtomicU64,
-    /// Records whose successful delivery the producer has seen.
-    acked: AtomicU64,
-}
-
-/// The fault thread: `kills` times, wait until every replica is in sync,
-/// release a segment, SIGKILL the leader of a partition (a different
-/// partition each time) as soon as the producer sends it, keep the node down
-/// for `down`, restart it and release the next segment.
-fn chaos(
-    bootstrap: String,
-    topic: String,
-    settings: (u64, u64, Duration),
-    shared: Arc<Shared>,
-) -> Vec<String> {
-    let (records, kills, down) = settings;
-    let started = Instant::now();
-    let at = || format!("{:.1}s", started.elapsed().as_secs_f64());
-    let stopping = || shared.stop.load(Ordering::SeqCst);
-    let mut log = Vec::new();
-    for kill in 0..kills {
-        // The producer has sent everything released so far.
-        while shared.sent.load(Ordering::SeqCst) < shared.allowed.load(Ordering::SeqCst) && !stopping() {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        if stopping() {
-            break;
-        }
-        let leaders = wait_full_isr(&bootstrap, &topic, PARTITIONS, &shared.stop);
-        let partition = kill % PARTITIONS;
-        let node = leaders[&partition].to_string();
-        let before = shared.sent.load(Ordering::SeqCst);
-        shared
-            .allowed
-            .store(segment_end(records, kills, 2 * kill + 1), Ordering::SeqCst);
-        // Kill once the burst has begun (at most 5 s later).
-        let burst = Instant::now();
-        while shared.sent.load(Ordering::SeqCst) == before
-            && burst.elapsed() < Duration::from_secs(5)
-            && !stopping()
-        {
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        kafka_sh(&bootstrap, &["node-kill", &node]);
-        let killed_at = at();
-        let (sent, acked) = (
-            shared.sent.load(Ordering::SeqCst),
-            shared.acked.load(Ordering::SeqCst),
-        );
-        sleep_unless(&shared.stop, down);
-        // Restarted even when the test is ending.
-        kafka_sh(&bootstrap, &["node-start", &node]);
-        log.push(format!(
-            "kill {}: node {node} (leader of partition {partition}) killed at {killed_at} \
-             ({sent} records sent, {acked} acks seen), serving again at {}",
-            kill + 1,
-            at()
-        ));
-        shared
-            .allowed
-            .store(segment_end(records, kills, 2 * kill + 2), Ordering::SeqCst);
-    }
-    log
-}
-
-impl FaultState for Shared {
-    fn stop_flag(&self) -> &AtomicBool {
-        &self.stop
-    }
-}
-
 /// What the producer saw for one id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Outcome {
@@ -163,7 +79,7 @@ async fn produce(
     producer: &Producer,
     topic: &str,
     settings: &Settings,
-    guard: &FaultThread<Shared>,
+    guard: &FaultThread,
     started: Instant,
 ) -> (Vec<Outcome>, BTreeMap<String, u64>) {
     let deadline = tokio::time::Instant::from_std(started + settings.timeout);
@@ -188,7 +104,7 @@ async fn produce(
         let allowed = if guard.done() {
             n
         } else {
-            guard.shared.allowed.load(Ordering::SeqCst)
+            guard.schedule.allowed.load(Ordering::SeqCst)
         };
         if next < allowed && pending.len() < settings.outstanding {
             let end = (next + settings.chunk).min(allowed);
@@ -200,7 +116,7 @@ async fn produce(
             assert_eq!(results.len() as u64, end - next);
             pending.push_back((next, results));
             next = end;
-            guard.shared.sent.store(next, Ordering::SeqCst);
+            guard.schedule.progress.store(next, Ordering::SeqCst);
             continue;
         }
         let Some((first, results)) = pending.pop_front() else {
@@ -219,10 +135,7 @@ async fn produce(
                 }
                 Ok(delivery) => match tokio::time::timeout_at(deadline, delivery).await {
                     Err(_) => stalled(&outcomes, pending.len() + 1, &format!("the delivery of id {id}")),
-                    Ok(Ok(metadata)) => {
-                        guard.shared.acked.fetch_add(1, Ordering::SeqCst);
-                        Outcome::Acked(metadata.partition, metadata.offset)
-                    }
+                    Ok(Ok(metadata)) => Outcome::Acked(metadata.partition, metadata.offset),
                     Ok(Err(e)) => {
                         *errors.entry(format!("delivery: {e}")).or_default() += 1;
                         Outcome::Failed
@@ -331,13 +244,20 @@ async fn idempotent_producer_loses_and_duplicates_nothing_while_leaders_are_kill
     let producer = Producer::start(config)
         .await
         .expect("start the idempotent producer");
-    let shared = Arc::new(Shared::default());
-    shared
-        .allowed
-        .store(segment_end(settings.records, settings.kills, 0), Ordering::SeqCst);
-    let schedule = (settings.records, settings.kills, settings.down);
+    let plan = Plan {
+        records: settings.records,
+        kills: settings.kills,
+        down: settings.down,
+        burst_wait: Duration::from_secs(5),
+    };
     let (b, t) = (bootstrap.clone(), topic.clone());
-    let mut guard = FaultThread::start(&bootstrap, shared, move |shared| chaos(b, t, schedule, shared));
+    // Each kill hits the leader of another partition.
+    let mut guard = FaultThread::start(&bootstrap, plan, move |schedule| {
+        kill_in_segments(&b, (&t, PARTITIONS), plan, &schedule, |kill, leaders| {
+            let partition = kill % PARTITIONS;
+            (leaders[&partition], format!("leader of partition {partition}"))
+        })
+    });
     let (outcomes, errors) = produce(&producer, &topic, &settings, &guard, started).await;
     let produced_in = started.elapsed();
     let kill_log = guard.join();

@@ -34,15 +34,13 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use actix_kafka::{Producer, ProducerConfig, ProducerError, ProducerRecord};
 use actix_kafka_integration::{cluster_bootstrap, kafka_sh, unique_topic};
 use common::cluster::{
-    env_or, first_few, restore_nodes, segment_end, sleep_unless, try_kafka_sh, wait_full_isr, FaultState,
-    FaultThread,
+    env_or, first_few, kill_in_segments, restore_nodes, try_kafka_sh, wait_full_isr, FaultThread, Plan,
 };
 
 const PARTITIONS: u64 = 3;
@@ -104,87 +102,6 @@ fn coordinator_of(bootstrap: &str, transactional_id: &str) -> Option<u32> {
     let out = try_kafka_sh(bootstrap, &args).ok()?;
     // A header line, then `CoordinatorId TransactionalId ...`.
     out.lines().nth(1)?.split_whitespace().next()?.parse().ok()
-}
-
-/// State shared by the copier and the fault thread.
-#[derive(Default)]
-struct Shared {
-    stop: AtomicBool,
-    /// Input records copied and committed so far.
-    copied: AtomicU64,
-    /// The copier begins no transaction once `copied` reaches this.
-    allowed: AtomicU64,
-}
-
-/// The fault thread: for each kill, waits until the copier has copied what
-/// was released and every replica is in sync, releases a segment, and kills
-/// a node as soon as the copier works on it: even kills hit the transaction
-/// coordinator, odd ones the leader of an output partition. The node stays
-/// down for `down`, then the next segment is released.
-fn chaos(
-    bootstrap: String,
-    (output, transactional_id): (String, String),
-    (records, kills, down): (u64, u64, Duration),
-    shared: Arc<Shared>,
-) -> Vec<String> {
-    let started = Instant::now();
-    let mut log = Vec::new();
-    let stopping = || shared.stop.load(Ordering::SeqCst);
-    for kill in 0..kills {
-        while shared.copied.load(Ordering::SeqCst) < shared.allowed.load(Ordering::SeqCst) && !stopping() {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        if stopping() {
-            break;
-        }
-        let leaders = wait_full_isr(&bootstrap, &output, PARTITIONS, &shared.stop);
-        let (node, role) = match coordinator_of(&bootstrap, &transactional_id) {
-            Some(node) if kill % 2 == 0 => (node, "transaction coordinator".to_string()),
-            _ => {
-                let partition = kill % PARTITIONS;
-                (
-                    leaders[&partition],
-                    format!("leader of output partition {partition}"),
-                )
-            }
-        };
-        let node = node.to_string();
-        let before = shared.copied.load(Ordering::SeqCst);
-        shared
-            .allowed
-            .store(segment_end(records, kills, 2 * kill + 1), Ordering::SeqCst);
-        // Kill once the copier has committed a transaction of the new
-        // segment (at most 10 s later): it is in the middle of the next one.
-        let burst = Instant::now();
-        while shared.copied.load(Ordering::SeqCst) == before
-            && burst.elapsed() < Duration::from_secs(10)
-            && !stopping()
-        {
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        let copied = shared.copied.load(Ordering::SeqCst);
-        kafka_sh(&bootstrap, &["node-kill", &node]);
-        let killed_at = started.elapsed().as_secs_f64();
-        sleep_unless(&shared.stop, down);
-        kafka_sh(&bootstrap, &["node-start", &node]);
-        log.push(format!(
-            "kill {}: node {node} ({role}) killed at {killed_at:.1}s with {copied} records copied, \
-             serving again at {:.1}s",
-            kill + 1,
-            started.elapsed().as_secs_f64()
-        ));
-        shared
-            .allowed
-            .store(segment_end(records, kills, 2 * kill + 2), Ordering::SeqCst);
-    }
-    shared.allowed.store(records, Ordering::SeqCst);
-    log
-}
-
-impl FaultState for Shared {
-    fn stop_flag(&self) -> &AtomicBool {
-        &self.stop
-    }
 }
 
 /// The input, as Kafka's console consumer printed it: values by partition,
@@ -308,14 +225,30 @@ async fn transactional_copier_copies_exactly_once_while_nodes_are_killed() {
     let source = read_input(&bootstrap, &input, settings.records);
 
     let mut producer = start_copier(&bootstrap, &transactional_id, deadline).await;
-    let shared = Arc::new(Shared::default());
-    shared
-        .allowed
-        .store(segment_end(settings.records, settings.kills, 0), Ordering::SeqCst);
-    let schedule = (settings.records, settings.kills, settings.down);
-    let (b, topics) = (bootstrap.clone(), (output.clone(), transactional_id.clone()));
-    let mut guard = FaultThread::start(&bootstrap, shared, move |shared| {
-        chaos(b, topics, schedule, shared)
+    let plan = Plan {
+        records: settings.records,
+        kills: settings.kills,
+        down: settings.down,
+        // Until the copier has committed a transaction of the new segment:
+        // it is then in the middle of the next one.
+        burst_wait: Duration::from_secs(10),
+    };
+    let (b, out, id) = (bootstrap.clone(), output.clone(), transactional_id.clone());
+    // Even kills hit the transaction coordinator, odd ones an output leader.
+    let mut guard = FaultThread::start(&bootstrap, plan, move |schedule| {
+        kill_in_segments(&b, (&out, PARTITIONS), plan, &schedule, |kill, leaders| {
+            let coordinator = (kill % 2 == 0).then(|| coordinator_of(&b, &id)).flatten();
+            match coordinator {
+                Some(node) => (node, "transaction coordinator".to_string()),
+                None => {
+                    let partition = kill % PARTITIONS;
+                    (
+                        leaders[&partition],
+                        format!("leader of output partition {partition}"),
+                    )
+                }
+            }
+        })
     });
     let mut position: BTreeMap<i32, usize> = source.keys().map(|p| (*p, 0)).collect();
     let mut tally = Tally::default();
@@ -333,8 +266,8 @@ async fn transactional_copier_copies_exactly_once_while_nodes_are_killed() {
                 !out_of_time(deadline),
                 "the copier did not finish in time: {tally:?}"
             );
-            let shared = &guard.shared;
-            let held = shared.copied.load(Ordering::SeqCst) >= shared.allowed.load(Ordering::SeqCst);
+            let schedule = &guard.schedule;
+            let held = schedule.progress.load(Ordering::SeqCst) >= schedule.allowed.load(Ordering::SeqCst);
             if held && !guard.done() {
                 // Waiting for the fault schedule to release more input.
                 actix_rt::time::sleep(Duration::from_millis(20)).await;
@@ -355,8 +288,8 @@ async fn transactional_copier_copies_exactly_once_while_nodes_are_killed() {
                     tally.committed += 1;
                     position.insert(partition, from + chunk.len());
                     guard
-                        .shared
-                        .copied
+                        .schedule
+                        .progress
                         .fetch_add(chunk.len() as u64, Ordering::SeqCst);
                 }
                 Ok(Ok(Ending::Abort)) => tally.aborted_on_purpose += 1,
@@ -384,7 +317,7 @@ async fn transactional_copier_copies_exactly_once_while_nodes_are_killed() {
                     producer = start_copier(&bootstrap, &transactional_id, deadline).await;
                     position = resume_points(&bootstrap, &group, &input, deadline);
                     let copied: usize = position.values().sum();
-                    guard.shared.copied.store(copied as u64, Ordering::SeqCst);
+                    guard.schedule.progress.store(copied as u64, Ordering::SeqCst);
                     continue 'copy;
                 }
             }

@@ -611,13 +611,15 @@ async fn not_enough_replicas_after_append_to_the_end_reports_appended_to_leader(
 
 // 10 ------------------------------------------------------------------------
 
-#[actix_rt::test]
-async fn message_too_large_splits_the_batch_and_keeps_order() {
+/// Sends 20 records in one batch that the broker refuses `refusals` times
+/// with MESSAGE_TOO_LARGE; checks that all are delivered in order and
+/// returns the sizes of the batches the broker received.
+async fn split_after_message_too_large(refusals: usize) -> (Vec<usize>, usize) {
     let cluster = one_broker();
     let fault = Fault::ProduceError {
         code: ErrorCode::MESSAGE_TOO_LARGE.0,
     };
-    cluster.script(0, ApiKey::Produce, Some((TOPIC, 0)), fault, 1);
+    cluster.script(0, ApiKey::Produce, Some((TOPIC, 0)), fault, refusals);
     let producer = start(ProducerConfig {
         linger_ms: 50,
         ..config(&cluster, 3_000)
@@ -628,31 +630,25 @@ async fn message_too_large_splits_the_batch_and_keeps_order() {
     assert_eq!(offsets(deliveries).await, (0..20).collect::<Vec<i64>>());
     let expected: Vec<String> = (0..20).map(|i| format!("m{i}")).collect();
     assert_eq!(log_values(&cluster), expected);
-    // One batch of 20 refused, then its two halves, in order.
-    assert_eq!(produced_batch_sizes(&cluster, 0), [20, 10, 10]);
-    assert_eq!(cluster.produce_request_count(0), 3);
     producer.stop().await;
+    (
+        produced_batch_sizes(&cluster, 0),
+        cluster.produce_request_count(0),
+    )
+}
+
+#[actix_rt::test]
+async fn message_too_large_splits_the_batch_and_keeps_order() {
+    let (sizes, requests) = split_after_message_too_large(1).await;
+    // One batch of 20 refused, then its two halves, in order.
+    assert_eq!(sizes, [20, 10, 10]);
+    assert_eq!(requests, 3);
 }
 
 #[actix_rt::test]
 async fn message_too_large_twice_splits_again() {
-    let cluster = one_broker();
-    let fault = Fault::ProduceError {
-        code: ErrorCode::MESSAGE_TOO_LARGE.0,
-    };
-    cluster.script(0, ApiKey::Produce, Some((TOPIC, 0)), fault, 2);
-    let producer = start(ProducerConfig {
-        linger_ms: 50,
-        ..config(&cluster, 3_000)
-    })
-    .await;
-
-    let deliveries = send_all(&producer, (0..20).map(|i| record(format!("m{i}"))).collect()).await;
-    assert_eq!(offsets(deliveries).await, (0..20).collect::<Vec<i64>>());
-    let expected: Vec<String> = (0..20).map(|i| format!("m{i}")).collect();
-    assert_eq!(log_values(&cluster), expected);
-    assert_eq!(produced_batch_sizes(&cluster, 0), [20, 10, 5, 5, 10]);
-    producer.stop().await;
+    let (sizes, _) = split_after_message_too_large(2).await;
+    assert_eq!(sizes, [20, 10, 5, 5, 10]);
 }
 
 #[actix_rt::test]

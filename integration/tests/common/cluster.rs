@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use actix_kafka_integration::repo_root;
+use actix_kafka_integration::{kafka_sh, repo_root};
 
 /// The cluster's node ids.
 pub const NODES: [u32; 3] = [1, 2, 3];
@@ -164,36 +164,115 @@ pub fn segment_end(records: u64, kills: u64, i: u64) -> u64 {
     records * (i + 1).min(segments) / segments
 }
 
-/// State a fault thread shares with its test: at least a stop flag, raised
-/// when the test ends (or fails).
-pub trait FaultState: Send + Sync + 'static {
-    fn stop_flag(&self) -> &AtomicBool;
+/// What a fault run's client and its fault thread share.
+#[derive(Default)]
+pub struct Schedule {
+    /// Raised when the test ends (or fails): the fault thread restarts the
+    /// node it killed and returns.
+    pub stop: AtomicBool,
+    /// How far the client got (records sent, records copied, ...).
+    pub progress: AtomicU64,
+    /// The client goes no further than this until the fault thread releases
+    /// the next segment.
+    pub allowed: AtomicU64,
 }
 
-/// A thread that kills and restarts nodes on a schedule, returning a log
-/// line per kill. Dropped (also when the test fails), it raises the stop
-/// flag, waits for the thread and starts every node that is down.
-pub struct FaultThread<S: FaultState> {
+/// The size of a fault run.
+#[derive(Debug, Clone, Copy)]
+pub struct Plan {
+    /// Records in the run.
+    pub records: u64,
+    /// Nodes to kill, one after the other.
+    pub kills: u64,
+    /// How long a killed node stays down.
+    pub down: Duration,
+    /// How long to wait for the client to make progress in a new segment
+    /// before killing anyway.
+    pub burst_wait: Duration,
+}
+
+/// The fault thread's schedule: `plan.kills` times, wait until the client has
+/// done what was released and every replica of `topic` is in sync, release
+/// a segment, SIGKILL the node `target(kill, leaders)` picks (with what it
+/// is, for the log) as soon as the client makes progress in it, keep it down
+/// for `plan.down`, restart it and release the next segment. Returns a log
+/// line per kill.
+pub fn kill_in_segments(
+    bootstrap: &str,
+    (topic, partitions): (&str, u64),
+    plan: Plan,
+    schedule: &Schedule,
+    mut target: impl FnMut(u64, &BTreeMap<u64, u32>) -> (u32, String),
+) -> Vec<String> {
+    let started = Instant::now();
+    let at = || started.elapsed().as_secs_f64();
+    let stopping = || schedule.stop.load(Ordering::SeqCst);
+    let progress = || schedule.progress.load(Ordering::SeqCst);
+    let mut log = Vec::new();
+    for kill in 0..plan.kills {
+        while progress() < schedule.allowed.load(Ordering::SeqCst) && !stopping() {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if stopping() {
+            break;
+        }
+        let leaders = wait_full_isr(bootstrap, topic, partitions, &schedule.stop);
+        let (node, role) = target(kill, &leaders);
+        let node = node.to_string();
+        let before = progress();
+        let release = segment_end(plan.records, plan.kills, 2 * kill + 1);
+        schedule.allowed.store(release, Ordering::SeqCst);
+        let burst = Instant::now();
+        while progress() == before && burst.elapsed() < plan.burst_wait && !stopping() {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let done = progress();
+        kafka_sh(bootstrap, &["node-kill", &node]);
+        let killed_at = at();
+        sleep_unless(&schedule.stop, plan.down);
+        // Restarted even when the test is ending.
+        kafka_sh(bootstrap, &["node-start", &node]);
+        log.push(format!(
+            "kill {}: node {node} ({role}) killed at {killed_at:.1}s with {done} records done, \
+             serving again at {:.1}s",
+            kill + 1,
+            at()
+        ));
+        let release = segment_end(plan.records, plan.kills, 2 * kill + 2);
+        schedule.allowed.store(release, Ordering::SeqCst);
+    }
+    schedule.allowed.store(plan.records, Ordering::SeqCst);
+    log
+}
+
+/// A thread that runs a fault schedule, returning its log. Dropped (also when
+/// the test fails), it raises the stop flag, waits for the thread and starts
+/// every node that is down.
+pub struct FaultThread {
     bootstrap: String,
-    pub shared: Arc<S>,
+    pub schedule: Arc<Schedule>,
     thread: Option<JoinHandle<Vec<String>>>,
 }
 
-impl<S: FaultState> FaultThread<S> {
-    /// Runs `schedule` on its own thread.
+impl FaultThread {
+    /// Releases the first segment of `plan` and runs `faults` on its own
+    /// thread.
     pub fn start(
         bootstrap: &str,
-        shared: Arc<S>,
-        schedule: impl FnOnce(Arc<S>) -> Vec<String> + Send + 'static,
-    ) -> FaultThread<S> {
-        let for_thread = shared.clone();
+        plan: Plan,
+        faults: impl FnOnce(Arc<Schedule>) -> Vec<String> + Send + 'static,
+    ) -> FaultThread {
+        let schedule = Arc::new(Schedule::default());
+        let first = segment_end(plan.records, plan.kills, 0);
+        schedule.allowed.store(first, Ordering::SeqCst);
+        let for_thread = schedule.clone();
         let thread = std::thread::Builder::new()
             .name("fault-injector".into())
-            .spawn(move || schedule(for_thread))
+            .spawn(move || faults(for_thread))
             .expect("spawn the fault thread");
         FaultThread {
             bootstrap: bootstrap.to_string(),
-            shared,
+            schedule,
             thread: Some(thread),
         }
     }
@@ -221,9 +300,9 @@ impl<S: FaultState> FaultThread<S> {
     }
 }
 
-impl<S: FaultState> Drop for FaultThread<S> {
+impl Drop for FaultThread {
     fn drop(&mut self) {
-        self.shared.stop_flag().store(true, Ordering::SeqCst);
+        self.schedule.stop.store(true, Ordering::SeqCst);
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
