@@ -157,6 +157,9 @@ num.network.threads=2
 num.io.threads=4
 num.recovery.threads.per.data.dir=1
 num.partitions=1
+# Tests write records with old explicit timestamps (1970, 2017, ...); time-based
+# retention (first check 30 s after start) would delete them before the read-back.
+log.retention.ms=-1
 default.replication.factor=$rf
 auto.create.topics.enable=false
 delete.topic.enable=true
