@@ -24,8 +24,8 @@
 //! `--record-size` payload is generated once and shared by every record.
 //!
 //! Records are enqueued `--chunk-size` at a time with one mailbox message
-//! (`send_all`); a collector task owns every delivery future and records each
-//! completion as it happens.
+//! (`send_all_with`); a delivery callback records each completion as it
+//! happens, as the Java tool's per-record callbacks do.
 //!
 //! Transactions work as in Kafka's tool: they are on when a transactional id
 //! is set (`--transactional-id`, which wins, or `transactional.id` in the
@@ -43,13 +43,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use actix_kafka::{DeliveryFuture, Producer, ProducerConfig, ProducerError, ProducerRecord, RecordMetadata};
+use std::sync::{Arc, Mutex};
+
+use actix_kafka::{Producer, ProducerConfig, ProducerError, ProducerRecord, RecordMetadata};
 use bytes::Bytes;
 use clap::{ArgGroup, Args};
-use futures_util::stream::{FuturesUnordered, StreamExt};
 use hdrhistogram::Histogram;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use tokio::sync::mpsc;
 
 use crate::{parse_key_value, read_properties_file, set_property, CliError};
 
@@ -318,6 +318,11 @@ impl Throttle {
         Throttle { per_sec, start }
     }
 
+    /// Whether a rate is set.
+    pub fn is_on(&self) -> bool {
+        self.per_sec > 0.0
+    }
+
     /// How long to sleep before sending record number `sent` (0-based) at
     /// `now`; `None` when it is due (or less than a millisecond early).
     pub fn ahead(&self, sent: u64, now: Instant) -> Option<Duration> {
@@ -440,12 +445,6 @@ fn average_ms(total_us: u64, count: u64) -> f64 {
     }
 }
 
-/// Records handed to the producer together, for the collector.
-struct Sent {
-    started: Instant,
-    records: Vec<(usize, Result<DeliveryFuture, ProducerError>)>,
-}
-
 /// Prints `line` on stdout, above the progress bar if there is one.
 fn print_line(progress: &Option<ProgressBar>, line: &str) {
     match progress {
@@ -471,64 +470,42 @@ impl Failures {
     }
 }
 
-/// A delivery with what the collector needs to account for it.
-async fn timed(
-    started: Instant,
-    bytes: usize,
-    delivery: DeliveryFuture,
-) -> (Instant, usize, Result<RecordMetadata, ProducerError>) {
-    (started, bytes, delivery.await)
+/// What the delivery callbacks add up, shared by every chunk's callback.
+struct Tally {
+    stats: Stats,
+    failures: Failures,
+    done: u64,
+    progress: Option<ProgressBar>,
 }
 
-/// Owns every delivery future; records each completion as it happens and prints
-/// the window lines. Ends when `rx` is closed and every delivery completed.
-async fn collect(
-    mut rx: mpsc::UnboundedReceiver<Sent>,
-    mut stats: Stats,
-    progress: Option<ProgressBar>,
-) -> (Stats, u64) {
-    let mut pending = FuturesUnordered::new();
-    let mut failures = Failures::default();
-    let mut open = true;
-    let mut done = 0u64;
-    loop {
-        tokio::select! {
-            biased;
-            Some((started, bytes, result)) = pending.next(), if !pending.is_empty() => {
+impl Tally {
+    /// Counts one record that completed (or was refused) now.
+    fn complete(&mut self, started: Instant, bytes: usize, result: Result<(), &ProducerError>) {
+        match result {
+            Ok(()) => {
                 let now = Instant::now();
-                match result {
-                    Ok(_) => {
-                        if let Some(line) = stats.record(now.saturating_duration_since(started), bytes, now) {
-                            print_line(&progress, &line);
-                        }
-                    }
-                    Err(e) => failures.report(&progress, &e),
-                }
-                done += 1;
-                if done & 1023 == 0 {
-                    if let Some(bar) = &progress {
-                        bar.set_position(done);
-                    }
+                if let Some(line) = self
+                    .stats
+                    .record(now.saturating_duration_since(started), bytes, now)
+                {
+                    print_line(&self.progress, &line);
                 }
             }
-            sent = rx.recv(), if open => match sent {
-                Some(Sent { started, records }) => {
-                    for (bytes, delivery) in records {
-                        match delivery {
-                            Ok(delivery) => pending.push(timed(started, bytes, delivery)),
-                            Err(e) => {
-                                failures.report(&progress, &e);
-                                done += 1;
-                            }
-                        }
-                    }
-                }
-                None => open = false,
-            },
-            else => break,
+            Err(e) => self.failures.report(&self.progress, e),
+        }
+        self.done += 1;
+        if self.done & 1023 == 0 {
+            if let Some(bar) = &self.progress {
+                bar.set_position(self.done);
+            }
         }
     }
-    (stats, failures.0)
+}
+
+type SharedTally = Arc<Mutex<Tally>>;
+
+fn lock(tally: &SharedTally) -> std::sync::MutexGuard<'_, Tally> {
+    tally.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A progress bar on stderr, only when stderr is a terminal.
@@ -545,32 +522,32 @@ fn progress_bar(total: u64) -> Option<ProgressBar> {
     Some(bar)
 }
 
-/// Enqueues the records in `chunk` with one mailbox message (or a plain `send`
-/// for a single record) and hands their deliveries to the collector.
-async fn submit(
-    producer: &Producer,
-    chunk: &mut Vec<ProducerRecord>,
-    capacity: usize,
-    tx: &mpsc::UnboundedSender<Sent>,
-) {
+/// Enqueues the records in `chunk` with one mailbox message; each delivery
+/// is counted by a callback as it completes (as Kafka's tool does with its
+/// per-record callbacks), measured from the moment the chunk is handed over.
+async fn submit(producer: &Producer, chunk: &mut Vec<ProducerRecord>, capacity: usize, tally: &SharedTally) {
     if chunk.is_empty() {
         return;
     }
-    let mut records = std::mem::replace(chunk, Vec::with_capacity(capacity));
+    let records = std::mem::replace(chunk, Vec::with_capacity(capacity));
     let sizes: Vec<usize> = records
         .iter()
         .map(|r| r.value.as_ref().map_or(0, Bytes::len))
         .collect();
     let started = Instant::now();
-    let deliveries = if records.len() == 1 {
-        let record = records.pop().expect("one record");
-        vec![producer.send(record).await]
-    } else {
-        producer.send_all(records).await
+    let on_delivery = {
+        let tally = tally.clone();
+        let sizes = sizes.clone();
+        move |index: usize, result: Result<RecordMetadata, ProducerError>| {
+            lock(&tally).complete(started, sizes[index], result.as_ref().map(|_| ()));
+        }
     };
-    let records = sizes.into_iter().zip(deliveries).collect();
-    // The collector only stops after the channel closes.
-    let _ = tx.send(Sent { started, records });
+    let enqueued = producer.send_all_with(records, on_delivery).await;
+    for (index, refused) in enqueued.iter().enumerate().filter(|(_, r)| r.is_err()) {
+        if let Err(e) = refused {
+            lock(tally).complete(started, sizes[index], Err(e));
+        }
+    }
 }
 
 /// The open transaction of a transactional run: begun before a record when
@@ -625,16 +602,21 @@ async fn send_records(
     payloads: &mut Payloads,
     mut transactions: Option<Transactions>,
     start: Instant,
-    tx: &mpsc::UnboundedSender<Sent>,
+    tally: &SharedTally,
 ) -> Result<(), CliError> {
     let throttle = Throttle::new(args.throughput, start);
     let capacity = args.chunk_size.max(1);
     let mut chunk = Vec::with_capacity(capacity);
     // One shared name for every record.
-    let topic: std::sync::Arc<str> = args.topic.as_str().into();
+    let topic: Arc<str> = args.topic.as_str().into();
     for sequence in 0..args.num_records {
-        if let Some(wait) = throttle.ahead(sequence, Instant::now()) {
-            submit(producer, &mut chunk, capacity, tx).await;
+        // The clock is read only when throttled: it costs as much as a record.
+        if let Some(wait) = throttle
+            .is_on()
+            .then(|| throttle.ahead(sequence, Instant::now()))
+            .flatten()
+        {
+            submit(producer, &mut chunk, capacity, tally).await;
             tokio::time::sleep(wait).await;
         }
         if let Some(transactions) = &mut transactions {
@@ -642,14 +624,14 @@ async fn send_records(
         }
         chunk.push(ProducerRecord::new(topic.clone(), payloads.next(sequence)));
         if chunk.len() >= capacity {
-            submit(producer, &mut chunk, capacity, tx).await;
+            submit(producer, &mut chunk, capacity, tally).await;
         }
         if let Some(transactions) = transactions.as_mut().filter(|t| t.is_due(Instant::now())) {
-            submit(producer, &mut chunk, capacity, tx).await;
+            submit(producer, &mut chunk, capacity, tally).await;
             transactions.commit(producer).await?;
         }
     }
-    submit(producer, &mut chunk, capacity, tx).await;
+    submit(producer, &mut chunk, capacity, tally).await;
     if let Some(transactions) = &mut transactions {
         transactions.commit(producer).await?;
     }
@@ -673,22 +655,26 @@ pub async fn run(args: PerfArgs) -> Result<ExitCode, CliError> {
     let progress = progress_bar(args.num_records);
     let start = Instant::now();
     let stats = Stats::new(start, Duration::from_millis(args.reporting_interval.max(1)));
-    let (tx, rx) = mpsc::unbounded_channel();
-    let collector = actix_rt::spawn(collect(rx, stats, progress.clone()));
+    let tally = Arc::new(Mutex::new(Tally {
+        stats,
+        failures: Failures::default(),
+        done: 0,
+        progress: progress.clone(),
+    }));
 
-    let sent = send_records(&args, &producer, &mut payloads, transactions, start, &tx).await;
-    drop(tx);
-
+    let sent = send_records(&args, &producer, &mut payloads, transactions, start, &tally).await;
+    // Every delivery callback has run once the flush returns.
     producer.flush().await;
-    let (stats, failures) = collector
-        .await
-        .map_err(|e| format!("the collector task failed: {e}"))?;
     let end = Instant::now();
+    let (stats, failures) = {
+        let tally = lock(&tally);
+        (tally.stats.total_line(end), tally.failures.0)
+    };
     if let Some(bar) = &progress {
         bar.finish_and_clear();
     }
     producer.stop().await;
-    println!("{}", stats.total_line(end));
+    println!("{stats}");
     sent?;
     if failures > 0 {
         eprintln!(

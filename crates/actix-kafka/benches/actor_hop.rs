@@ -5,7 +5,7 @@
 //!   compression), reported per record;
 //! * `partition_actor_hop/{100,1024}B`: the same 512 records as `Append`
 //!   messages to a running `PartitionAccumulatorActor`, each with its own
-//!   delivery channel: the mailbox hop, the actor's `drive` after every record
+//!   delivery ticket: the mailbox hop, the actor's `drive` after every record
 //!   and the queue append. The 512th message is sent with `Addr::send` and
 //!   awaited, so the timing ends when the actor has handled all of them.
 //!
@@ -30,11 +30,11 @@ use actix::prelude::*;
 use actix_kafka::accumulator::{NewRecord, PartitionQueue, QueueConfig};
 use actix_kafka::actors::metadata::MetadataActor;
 use actix_kafka::actors::partition::{Append, BatchCompleted, PartitionAccumulatorActor, PartitionSettings};
+use actix_kafka::delivery::Ticket;
 use actix_kafka::wire::compression::Compression;
 use actix_kafka::{ProducerConfig, ProducerRecord};
 use bytes::Bytes;
 use criterion::{criterion_main, BatchSize, Criterion, Throughput};
-use tokio::sync::oneshot;
 
 /// Records per measured step, as `actix-kafka perf` enqueues them per `send_all`.
 const CHUNK: usize = 512;
@@ -106,12 +106,13 @@ impl Handler<BatchCompleted> for Completions {
 }
 
 fn append_message(value: &Bytes) -> Append {
-    let (delivery, _receiver) = oneshot::channel();
+    let (_group, mut ticket) = Ticket::single(None);
+    ticket.enqueue();
     Append {
         record: ProducerRecord::new(TOPIC, value.clone()),
         timestamp: TIMESTAMP,
         reserved: value.len() + 82,
-        delivery,
+        ticket,
     }
 }
 

@@ -10,6 +10,7 @@ pub mod accumulator;
 pub mod actors;
 pub mod config;
 pub mod connection;
+pub mod delivery;
 pub mod error;
 pub mod metadata;
 pub mod partitioner;
@@ -20,6 +21,7 @@ pub mod transaction;
 
 pub use actors::{DeliveryEvent, Produce, ProduceAll, ProducerActor};
 pub use config::ProducerConfig;
+pub use delivery::{DeliveryCallback, DeliveryFuture, DeliveryResult};
 pub use error::{ErrorClass, ProducerError};
-pub use producer::{BatchBuilder, BatchRecordInfo, DeliveryFuture, Producer};
+pub use producer::{BatchBuilder, BatchRecordInfo, Producer};
 pub use record::{Header, ProducerRecord, RecordMetadata, TimestampType};

@@ -13,9 +13,8 @@
 //! ```
 
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
@@ -29,6 +28,7 @@ use crate::actors::producer::{
 use crate::actors::transaction::{InitIdentity, TransactionCoordinatorActor};
 use crate::actors::DeliveryEvent;
 use crate::config::ProducerConfig;
+use crate::delivery::{DeliveryFuture, DeliveryResult, Group, Ticket};
 use crate::error::ProducerError;
 use crate::record::{now_ms, Header, ProducerRecord, RecordMetadata};
 use kafka_wire::compression::Compression;
@@ -115,24 +115,6 @@ impl BatchBuilder {
     }
 }
 
-/// The second stage of a send: resolves with the record's metadata once the
-/// broker acknowledged it, or with the error that ended its retries.
-/// Dropping it does not cancel the send.
-#[derive(Debug)]
-pub struct DeliveryFuture {
-    receiver: oneshot::Receiver<Result<RecordMetadata, ProducerError>>,
-}
-
-impl Future for DeliveryFuture {
-    type Output = Result<RecordMetadata, ProducerError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.receiver)
-            .poll(cx)
-            .map(|result| result.unwrap_or(Err(ProducerError::Closed)))
-    }
-}
-
 impl Producer {
     /// Validates `config`, starts the actors in the current actix system, and
     /// waits until the cluster answers a metadata request (up to
@@ -180,10 +162,13 @@ impl Producer {
     /// Enqueues `record`. The returned future is the delivery. If this
     /// await fails, times out or is dropped, the record is never sent.
     pub async fn send(&self, record: ProducerRecord) -> Result<DeliveryFuture, ProducerError> {
-        let (reply, enqueued) = oneshot::channel();
-        self.post(Enqueue { record, reply }).await?;
-        let receiver = enqueued.await.map_err(|_| ProducerError::Closed)??;
-        Ok(DeliveryFuture { receiver })
+        let (group, ticket) = Ticket::single(None);
+        // Made before posting: if this future is dropped, the record is abandoned.
+        let stage = group.enqueue_stage();
+        self.post(Enqueue { record, ticket }).await?;
+        stage.await;
+        group.enqueue_result(0)?;
+        Ok(group.delivery(0))
     }
 
     /// Puts a message in the producer's mailbox, waiting up to `max_block_ms`
@@ -206,25 +191,57 @@ impl Producer {
     /// Enqueues many records with one mailbox message. Each element is that
     /// record's delivery future, or why it was not enqueued.
     pub async fn send_all(&self, records: Vec<ProducerRecord>) -> Vec<Result<DeliveryFuture, ProducerError>> {
-        let mut messages = Vec::with_capacity(records.len());
-        let mut answers = Vec::with_capacity(records.len());
-        for record in records {
-            let (reply, enqueued) = oneshot::channel();
-            messages.push(Enqueue { record, reply });
-            answers.push(enqueued);
+        let group = Group::new(records.len(), None);
+        if let Err(e) = self.enqueue_group(&group, records).await {
+            return (0..group.len()).map(|_| Err(e.clone())).collect();
         }
-        if let Err(e) = self.post(EnqueueAll(messages)).await {
-            return answers.iter().map(|_| Err(e.clone())).collect();
+        (0..group.len())
+            .map(|index| group.enqueue_result(index).map(|()| group.delivery(index)))
+            .collect()
+    }
+
+    /// Enqueues many records with one mailbox message, like
+    /// [`send_all`](Self::send_all), but delivers each result to
+    /// `on_delivery(index, result)` (`index` is the record's position in
+    /// `records`) instead of a future: the lightest way to send, as the Java
+    /// client's callbacks. The callback runs on the producer's actors once per
+    /// enqueued record, in completion order; keep it short.
+    ///
+    /// Answers, per record, whether it was enqueued; a record refused here is
+    /// never sent and never reaches the callback.
+    pub async fn send_all_with<F>(
+        &self,
+        records: Vec<ProducerRecord>,
+        on_delivery: F,
+    ) -> Vec<Result<(), ProducerError>>
+    where
+        F: Fn(usize, DeliveryResult) + Send + Sync + 'static,
+    {
+        let group = Group::new(records.len(), Some(Box::new(on_delivery)));
+        if let Err(e) = self.enqueue_group(&group, records).await {
+            return (0..group.len()).map(|_| Err(e.clone())).collect();
         }
-        let mut out = Vec::with_capacity(answers.len());
-        for answer in answers {
-            out.push(match answer.await {
-                Ok(Ok(receiver)) => Ok(DeliveryFuture { receiver }),
-                Ok(Err(e)) => Err(e),
-                Err(_) => Err(ProducerError::Closed),
-            });
-        }
-        out
+        (0..group.len())
+            .map(|index| group.enqueue_result(index))
+            .collect()
+    }
+
+    /// Posts `records` with `group`'s tickets and waits for their enqueue stage.
+    async fn enqueue_group(
+        &self,
+        group: &Arc<Group>,
+        records: Vec<ProducerRecord>,
+    ) -> Result<(), ProducerError> {
+        // Made before posting: if this future is dropped, the records are abandoned.
+        let stage = group.enqueue_stage();
+        let messages = records
+            .into_iter()
+            .zip(group.tickets())
+            .map(|(record, ticket)| Enqueue { record, ticket })
+            .collect();
+        self.post(EnqueueAll(messages)).await?;
+        stage.await;
+        Ok(())
     }
 
     /// An empty batch with this producer's compression and `max_batch_size`.
@@ -245,16 +262,18 @@ impl Producer {
         topic: &str,
         partition: i32,
     ) -> Result<DeliveryFuture, ProducerError> {
-        let (reply, enqueued) = oneshot::channel();
+        let (group, ticket) = Ticket::single(None);
+        let stage = group.enqueue_stage();
         self.post(EnqueueBatch {
             builder: batch.builder,
             topic: topic.to_string(),
             partition,
-            reply,
+            ticket,
         })
         .await?;
-        let receiver = enqueued.await.map_err(|_| ProducerError::Closed)??;
-        Ok(DeliveryFuture { receiver })
+        stage.await;
+        group.enqueue_result(0)?;
+        Ok(group.delivery(0))
     }
 
     /// Sends `record` and waits for its delivery.

@@ -16,11 +16,9 @@ use super::transaction::{BumpEpoch, TransactionCoordinatorActor, TxnAddPartition
 use crate::accumulator::ProducerIdentity;
 use crate::accumulator::{AfterResponse, Completion, NewRecord, Outgoing, PartitionQueue, Poll, SendOutcome};
 use crate::connection::{ConnectionError, ProducePartition};
+use crate::delivery::Ticket;
 use crate::error::ProducerError;
-use crate::record::{ProducerRecord, RecordMetadata};
-
-/// Where a record's delivery result goes.
-pub type DeliverySender = oneshot::Sender<Result<RecordMetadata, ProducerError>>;
+use crate::record::ProducerRecord;
 
 /// Appends one record (topic and partition already resolved).
 #[derive(Message)]
@@ -33,7 +31,7 @@ pub struct Append {
     /// Buffer bytes reserved for it.
     pub reserved: usize,
     /// Where its delivery result goes.
-    pub delivery: DeliverySender,
+    pub ticket: Ticket,
 }
 
 /// Appends many records of this partition, in order, with one mailbox
@@ -52,7 +50,7 @@ pub struct AppendBatch {
     /// Buffer bytes reserved for it.
     pub reserved: usize,
     /// Receives the metadata of the batch's first record.
-    pub delivery: DeliverySender,
+    pub ticket: Ticket,
 }
 
 /// Sends everything queued now and answers when every record appended before
@@ -89,7 +87,7 @@ pub struct BatchCompleted {
 
 /// See the module documentation.
 pub struct PartitionAccumulatorActor {
-    queue: PartitionQueue<DeliverySender>,
+    queue: PartitionQueue<Ticket>,
     acks: i16,
     request_timeout_ms: i32,
     retry_backoff: Duration,
@@ -137,7 +135,7 @@ pub struct PartitionSettings {
 impl PartitionAccumulatorActor {
     /// An actor for one partition.
     pub fn new(
-        queue: PartitionQueue<DeliverySender>,
+        queue: PartitionQueue<Ticket>,
         settings: PartitionSettings,
         metadata: Addr<MetadataActor>,
         completed_to: Recipient<BatchCompleted>,
@@ -356,7 +354,7 @@ impl PartitionAccumulatorActor {
     }
 
     /// Hands results to their callers and reports the batch to the producer.
-    fn deliver(&mut self, completions: Vec<Completion<DeliverySender>>, released: usize, base_offset: i64) {
+    fn deliver(&mut self, completions: Vec<Completion<Ticket>>, released: usize, base_offset: i64) {
         if completions.is_empty() {
             return;
         }
@@ -371,10 +369,10 @@ impl PartitionAccumulatorActor {
         {
             coordinator.do_send(TxnBatchFailed(error.clone()));
         }
-        for (delivery, result) in completions {
+        for (ticket, result) in completions {
             // A caller that dropped its delivery future does not cancel the
             // send; its result is simply not read.
-            let _ = delivery.send(result);
+            ticket.deliver(result);
         }
         self.completed += record_count as u64;
         self.completed_to.do_send(BatchCompleted {
@@ -463,8 +461,8 @@ impl PartitionAccumulatorActor {
             headers: &headers,
         };
         self.appended += 1;
-        if let Err((delivery, error)) = self.queue.append(now, new, msg.delivery, msg.reserved) {
-            self.deliver(vec![(delivery, Err(error))], msg.reserved, -1);
+        if let Err((ticket, error)) = self.queue.append(now, new, msg.ticket, msg.reserved) {
+            self.deliver(vec![(ticket, Err(error))], msg.reserved, -1);
         }
     }
 }
@@ -484,7 +482,7 @@ impl Handler<AppendBatch> for PartitionAccumulatorActor {
     fn handle(&mut self, msg: AppendBatch, ctx: &mut Context<Self>) {
         self.appended += 1;
         self.queue
-            .push_batch(Instant::now(), msg.builder, msg.delivery, msg.reserved);
+            .push_batch(Instant::now(), msg.builder, msg.ticket, msg.reserved);
         self.drive(ctx);
     }
 }

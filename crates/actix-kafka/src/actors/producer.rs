@@ -20,8 +20,8 @@ use tokio::sync::oneshot;
 
 use super::metadata::{GetTopic, ListenForTopics, MetadataActor, ShutdownMetadata, TopicsUpdated};
 use super::partition::{
-    Abandon, Append, AppendAll, AppendBatch, BatchCompleted, DeliverySender, FlushPartition,
-    PartitionAccumulatorActor, PartitionSettings, SetIdentity,
+    Abandon, Append, AppendAll, AppendBatch, BatchCompleted, FlushPartition, PartitionAccumulatorActor,
+    PartitionSettings, SetIdentity,
 };
 use super::transaction::{
     IdentityChanged, ListenForIdentity, TransactionCoordinatorActor, TxnBatchFailed, TxnBegin, TxnEnd,
@@ -29,6 +29,7 @@ use super::transaction::{
 };
 use crate::accumulator::{BufferPool, PartitionQueue, ProducerIdentity, QueueConfig};
 use crate::config::ProducerConfig;
+use crate::delivery::{Group, Ticket};
 use crate::error::ProducerError;
 use crate::metadata::{validate_topic_name, TopicInfo};
 use crate::partitioner::{partition_for_key, FastRng, StickyPartitioner};
@@ -38,19 +39,15 @@ use kafka_wire::record::RecordBatchBuilder;
 /// Messages the producer's mailbox holds before `Addr::send` waits.
 pub const MAILBOX_CAPACITY: usize = 4096;
 
-/// The answer to the enqueue stage: a receiver for the delivery result.
-pub type EnqueueReply =
-    oneshot::Sender<Result<oneshot::Receiver<Result<RecordMetadata, ProducerError>>, ProducerError>>;
-
-/// Enqueues a record; `reply` receives the delivery receiver once the record
-/// is in its partition's queue, or the reason it never will be.
+/// Enqueues a record; its `ticket` answers when the record is in its
+/// partition's queue, or why it never will be, and then its delivery.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Enqueue {
     /// The record.
     pub record: ProducerRecord,
-    /// Where the enqueue result goes.
-    pub reply: EnqueueReply,
+    /// Where the enqueue and delivery results go.
+    pub ticket: Ticket,
 }
 
 /// Produces a record and answers with its delivery result: the actor-level
@@ -65,7 +62,7 @@ pub struct Produce(pub ProducerRecord);
 #[rtype(result = "Vec<Result<RecordMetadata, ProducerError>>")]
 pub struct ProduceAll(pub Vec<ProducerRecord>);
 
-/// Enqueues many records with one mailbox message; each reply is sent as
+/// Enqueues many records with one mailbox message; each ticket answers as
 /// that record is enqueued.
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -131,8 +128,8 @@ pub struct EnqueueBatch {
     pub topic: String,
     /// Destination partition.
     pub partition: i32,
-    /// Where the enqueue result goes.
-    pub reply: EnqueueReply,
+    /// Where the enqueue and delivery results go.
+    pub ticket: Ticket,
 }
 
 /// What waits in the enqueue stage.
@@ -151,7 +148,7 @@ struct Waiting {
     size: usize,
     deadline: Instant,
     started: Instant,
-    reply: EnqueueReply,
+    ticket: Ticket,
     /// Admitted inside a transaction: it belongs to that transaction.
     in_txn: bool,
 }
@@ -247,7 +244,7 @@ impl ProducerActor {
     /// that it never commits without a record its caller sent. A send
     /// refused because no transaction is open, or the producer is closed,
     /// changes nothing.
-    fn refuse(&self, reply: EnqueueReply, error: ProducerError, in_txn: bool) {
+    fn refuse(&self, ticket: Ticket, error: ProducerError, in_txn: bool) {
         let outside = matches!(
             error,
             ProducerError::Closed | ProducerError::TransactionalMisuse { .. }
@@ -255,7 +252,7 @@ impl ProducerActor {
         if let (true, false, Some(coordinator)) = (in_txn, outside, &self.coordinator) {
             coordinator.do_send(TxnBatchFailed(error.clone()));
         }
-        let _ = reply.send(Err(error));
+        ticket.refuse(error);
     }
 
     /// Answers the drain waiters once no record waits for metadata or
@@ -307,9 +304,9 @@ impl ProducerActor {
         match self.validate(&msg.record) {
             Ok(size) => {
                 let topic = msg.record.topic.clone();
-                self.admit(topic, Payload::Record(msg.record), size, msg.reply, ctx);
+                self.admit(topic, Payload::Record(msg.record), size, msg.ticket, ctx);
             }
-            Err(e) => self.refuse(msg.reply, e, self.txn_open),
+            Err(e) => self.refuse(msg.ticket, e, self.txn_open),
         }
     }
 
@@ -327,7 +324,7 @@ impl ProducerActor {
             })
         };
         if let Err(e) = checked {
-            self.refuse(msg.reply, e, self.txn_open);
+            self.refuse(msg.ticket, e, self.txn_open);
             return;
         }
         let size = msg.builder.size();
@@ -335,7 +332,7 @@ impl ProducerActor {
             builder: msg.builder,
             partition: msg.partition,
         };
-        self.admit(Arc::from(msg.topic.as_str()), payload, size, msg.reply, ctx);
+        self.admit(Arc::from(msg.topic.as_str()), payload, size, msg.ticket, ctx);
     }
 
     /// Routes now if the topic is known, else waits for its metadata behind
@@ -345,7 +342,7 @@ impl ProducerActor {
         topic: Arc<str>,
         payload: Payload,
         size: usize,
-        reply: EnqueueReply,
+        ticket: Ticket,
         ctx: &mut Context<Self>,
     ) {
         let now = Instant::now();
@@ -355,7 +352,7 @@ impl ProducerActor {
             size,
             deadline: now + self.max_block(),
             started: now,
-            reply,
+            ticket,
             in_txn: self.txn_open,
         };
         if let Some(queue) = self.awaiting_topic.get_mut(&topic) {
@@ -400,7 +397,7 @@ impl ProducerActor {
             }
             Err(e) => {
                 for w in waiting {
-                    self.refuse(w.reply, e.clone(), w.in_txn);
+                    self.refuse(w.ticket, e.clone(), w.in_txn);
                 }
             }
         }
@@ -420,7 +417,7 @@ impl ProducerActor {
                     partition: p,
                     partitions: info.partition_count,
                 };
-                self.refuse(waiting.reply, error, waiting.in_txn);
+                self.refuse(waiting.ticket, error, waiting.in_txn);
                 return;
             }
             (Some(p), _) => p,
@@ -447,13 +444,13 @@ impl ProducerActor {
 
     /// The end of the enqueue stage: the record goes to its accumulator, if
     /// the caller still waits for it.
-    fn hand_over(&mut self, waiting: Waiting, partition: i32, ctx: &mut Context<Self>) {
-        if waiting.reply.is_closed() {
+    fn hand_over(&mut self, mut waiting: Waiting, partition: i32, ctx: &mut Context<Self>) {
+        if !waiting.ticket.enqueue() {
             // The caller gave up: the record is dropped, never sent.
             self.release(waiting.size, ctx);
             return;
         }
-        let (delivery, receiver): (DeliverySender, _) = oneshot::channel();
+        let ticket = waiting.ticket;
         match waiting.payload {
             Payload::Record(record) => {
                 let timestamp = record.timestamp.unwrap_or_else(now_ms);
@@ -461,7 +458,7 @@ impl ProducerActor {
                     record,
                     timestamp,
                     reserved: waiting.size,
-                    delivery,
+                    ticket,
                 };
                 match &mut self.outbox {
                     Some(outbox) => outbox.entry((waiting.topic, partition)).or_default().push(append),
@@ -475,11 +472,10 @@ impl ProducerActor {
                     .do_send(AppendBatch {
                         builder,
                         reserved: waiting.size,
-                        delivery,
+                        ticket,
                     });
             }
         }
-        let _ = waiting.reply.send(Ok(receiver));
     }
 
     /// Handles many records at once: their hand-overs are collected and sent
@@ -589,7 +585,7 @@ impl ProducerActor {
                     requested: waiting.size,
                     waited_ms: waiting.started.elapsed().as_millis() as u64,
                 };
-                actor.refuse(waiting.reply, error, waiting.in_txn);
+                actor.refuse(waiting.ticket, error, waiting.in_txn);
             }
             for (waiting, partition) in ready {
                 actor.hand_over(waiting, partition, ctx);
@@ -675,9 +671,20 @@ impl Handler<Produce> for ProducerActor {
     type Result = ResponseFuture<Result<RecordMetadata, ProducerError>>;
 
     fn handle(&mut self, msg: Produce, ctx: &mut Context<Self>) -> Self::Result {
-        let (reply, enqueued) = oneshot::channel();
-        self.enqueue(Enqueue { record: msg.0, reply }, ctx);
-        Box::pin(async move { deliver(enqueued).await })
+        let (group, ticket) = Ticket::single(None);
+        let stage = group.enqueue_stage();
+        self.enqueue(
+            Enqueue {
+                record: msg.0,
+                ticket,
+            },
+            ctx,
+        );
+        Box::pin(async move {
+            stage.await;
+            group.enqueue_result(0)?;
+            group.delivery(0).await
+        })
     }
 }
 
@@ -685,26 +692,27 @@ impl Handler<ProduceAll> for ProducerActor {
     type Result = ResponseFuture<Vec<Result<RecordMetadata, ProducerError>>>;
 
     fn handle(&mut self, msg: ProduceAll, ctx: &mut Context<Self>) -> Self::Result {
-        let mut pending = Vec::with_capacity(msg.0.len());
-        let mut enqueues = Vec::with_capacity(msg.0.len());
-        for record in msg.0 {
-            let (reply, enqueued) = oneshot::channel();
-            enqueues.push(Enqueue { record, reply });
-            pending.push(deliver(enqueued));
-        }
+        let group = Group::new(msg.0.len(), None);
+        let stage = group.enqueue_stage();
+        let enqueues = msg
+            .0
+            .into_iter()
+            .zip(group.tickets())
+            .map(|(record, ticket)| Enqueue { record, ticket });
         self.enqueue_many(enqueues, ctx);
-        Box::pin(join_all(pending))
+        Box::pin(async move {
+            stage.await;
+            let deliveries = (0..group.len()).map(|index| {
+                let enqueued = group.enqueue_result(index);
+                let delivery = group.delivery(index);
+                async move {
+                    enqueued?;
+                    delivery.await
+                }
+            });
+            join_all(deliveries).await
+        })
     }
-}
-
-/// Awaits both stages of one record.
-async fn deliver(
-    enqueued: oneshot::Receiver<
-        Result<oneshot::Receiver<Result<RecordMetadata, ProducerError>>, ProducerError>,
-    >,
-) -> Result<RecordMetadata, ProducerError> {
-    let delivery = enqueued.await.map_err(|_| ProducerError::Closed)??;
-    delivery.await.map_err(|_| ProducerError::Closed)?
 }
 
 impl Handler<BatchCompleted> for ProducerActor {
@@ -827,7 +835,7 @@ impl ProducerActor {
             .chain(self.pool.take_waiters().into_iter().map(|(w, _)| w))
             .collect();
         for w in waiting {
-            let _ = w.reply.send(Err(ProducerError::Cancelled));
+            w.ticket.refuse(ProducerError::Cancelled);
         }
         for partition in self.partitions.values() {
             partition.do_send(Abandon);
