@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use kafka_wire::compression::Compression;
 use kafka_wire::record::{
     read_batches, BatchError, ProducerStamp, RecordBatch, RecordBatchBuilder, RecordHeader,
@@ -90,11 +90,20 @@ struct Batch<T> {
 
 impl<T> Batch<T> {
     fn new(id: u64, now: Instant, config: &QueueConfig) -> Self {
+        Self::reusing(id, now, config, BytesMut::new(), 0)
+    }
+
+    /// A batch encoding into `buffer`, with room for `expected` records.
+    fn reusing(id: u64, now: Instant, config: &QueueConfig, buffer: BytesMut, expected: usize) -> Self {
         Batch {
             id,
-            builder: Some(RecordBatchBuilder::new(config.compression, config.max_batch_size)),
+            builder: Some(RecordBatchBuilder::with_buffer(
+                config.compression,
+                config.max_batch_size,
+                buffer,
+            )),
             encoded: None,
-            records: Vec::new(),
+            records: Vec::with_capacity(expected),
             created: now,
             attempts: 0,
             retry_at: None,
@@ -245,6 +254,10 @@ pub struct PartitionQueue<T> {
     renumber_pending: bool,
     /// An epoch bump was asked for: send nothing until the new identity.
     awaiting_identity: bool,
+    /// The buffer of the last completed batch, for the next one.
+    spare_buffer: Option<BytesMut>,
+    /// Records in the last batch sealed: room reserved for the next one.
+    last_record_count: usize,
 }
 
 impl<T> PartitionQueue<T> {
@@ -263,6 +276,8 @@ impl<T> PartitionQueue<T> {
             next_sequence: 0,
             renumber_pending: false,
             awaiting_identity: false,
+            spare_buffer: None,
+            last_record_count: 0,
         }
     }
 
@@ -358,7 +373,9 @@ impl<T> PartitionQueue<T> {
             Ok(true) => {}
             Ok(false) => {
                 self.seal_open();
-                let mut batch = Batch::new(self.next_id, now, &self.config);
+                let buffer = self.spare_buffer.take().unwrap_or_default();
+                let mut batch =
+                    Batch::reusing(self.next_id, now, &self.config, buffer, self.last_record_count);
                 self.next_id += 1;
                 // A fresh batch always accepts its first record.
                 match batch.try_append(&record) {
@@ -401,6 +418,7 @@ impl<T> PartitionQueue<T> {
 
     fn seal_open(&mut self) {
         if let Some(open) = self.open.take() {
+            self.last_record_count = open.records.len();
             if !open.records.is_empty() {
                 self.sealed.push_back(open);
             }
@@ -599,6 +617,12 @@ impl<T> PartitionQueue<T> {
                     })
                     .collect();
                 self.after_completion();
+                // Its request is over; the buffer is reused only if no one
+                // else holds it (`into_buffer` checks), and only kept while
+                // more records wait: an idle partition holds no memory.
+                if self.open.is_some() || !self.sealed.is_empty() {
+                    self.spare_buffer = batch.encoded.and_then(|encoded| encoded.into_buffer());
+                }
                 AfterResponse::Completed {
                     completions,
                     released: batch.reserved,

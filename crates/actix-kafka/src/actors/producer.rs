@@ -146,8 +146,9 @@ struct Waiting {
     topic: Arc<str>,
     payload: Payload,
     size: usize,
-    deadline: Instant,
-    started: Instant,
+    /// When it began to wait; read from the clock only for a record that
+    /// waits (most never do, and a clock read costs as much as the rest).
+    since: Option<Instant>,
     ticket: Ticket,
     /// Admitted inside a transaction: it belongs to that transaction.
     in_txn: bool,
@@ -162,15 +163,48 @@ enum State {
 /// A topic and one of its partitions.
 type TopicPartition = (Arc<str>, i32);
 
+/// Maps looked up per record: a fast hasher (keys are our own topic names).
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// The hand-overs collected while a many-record message is handled, by
+/// partition, in first-seen order; sent as one `AppendAll` per partition.
+#[derive(Default)]
+struct Outbox {
+    partitions: Vec<(TopicPartition, Vec<Append>)>,
+    index: FastMap<TopicPartition, usize>,
+    /// The wall clock (ms) for the records without a timestamp, read once
+    /// per message.
+    now_ms: Option<i64>,
+}
+
+impl Outbox {
+    fn push(&mut self, topic: &Arc<str>, partition: i32, append: Append) {
+        // Consecutive records mostly share a partition (sticky or keyed).
+        if let Some(((last_topic, last_partition), appends)) = self.partitions.last_mut() {
+            if *last_partition == partition && last_topic == topic {
+                appends.push(append);
+                return;
+            }
+        }
+        let key = (topic.clone(), partition);
+        let partitions = &mut self.partitions;
+        let at = *self.index.entry(key.clone()).or_insert_with(|| {
+            partitions.push((key, Vec::new()));
+            partitions.len() - 1
+        });
+        partitions[at].1.push(append);
+    }
+}
+
 /// See the module documentation.
 pub struct ProducerActor {
     config: Arc<ProducerConfig>,
     acks: i16,
     metadata: Addr<MetadataActor>,
-    partitions: HashMap<TopicPartition, Addr<PartitionAccumulatorActor>>,
-    topics: HashMap<Arc<str>, TopicInfo>,
+    partitions: FastMap<TopicPartition, Addr<PartitionAccumulatorActor>>,
+    topics: FastMap<Arc<str>, TopicInfo>,
     /// Records waiting for their topic's metadata, per topic, in order.
-    awaiting_topic: HashMap<Arc<str>, VecDeque<Waiting>>,
+    awaiting_topic: FastMap<Arc<str>, VecDeque<Waiting>>,
     pool: BufferPool<(Waiting, i32)>,
     sticky: StickyPartitioner,
     rng: FastRng,
@@ -187,7 +221,7 @@ pub struct ProducerActor {
     drain_waiters: Vec<oneshot::Sender<()>>,
     /// While a many-record message is handled: its records by partition,
     /// sent as one `AppendAll` per partition at the end.
-    outbox: Option<HashMap<TopicPartition, Vec<Append>>>,
+    outbox: Option<Outbox>,
 }
 
 impl ProducerActor {
@@ -206,9 +240,9 @@ impl ProducerActor {
             pool: BufferPool::new(config.buffer_memory),
             config,
             metadata,
-            partitions: HashMap::new(),
-            topics: HashMap::new(),
-            awaiting_topic: HashMap::new(),
+            partitions: FastMap::default(),
+            topics: FastMap::default(),
+            awaiting_topic: FastMap::default(),
             subscribers: Vec::new(),
             state: State::Running,
             pool_timer: None,
@@ -345,21 +379,25 @@ impl ProducerActor {
         ticket: Ticket,
         ctx: &mut Context<Self>,
     ) {
-        let now = Instant::now();
-        let waiting = Waiting {
-            topic: topic.clone(),
+        let mut waiting = Waiting {
+            topic,
             payload,
             size,
-            deadline: now + self.max_block(),
-            started: now,
+            since: None,
             ticket,
             in_txn: self.txn_open,
         };
-        if let Some(queue) = self.awaiting_topic.get_mut(&topic) {
+        if self.awaiting_topic.is_empty() && self.topics.contains_key(&waiting.topic) {
+            self.route(waiting, ctx);
+        } else if let Some(queue) = self.awaiting_topic.get_mut(&waiting.topic) {
+            waiting.since = Some(Instant::now());
             queue.push_back(waiting);
-        } else if let Some(info) = self.topics.get(&topic).cloned() {
-            self.route(waiting, &info, ctx);
+        } else if self.topics.contains_key(&waiting.topic) {
+            self.route(waiting, ctx);
         } else {
+            let now = Instant::now();
+            waiting.since = Some(now);
+            let topic = waiting.topic.clone();
             self.awaiting_topic
                 .entry(topic.clone())
                 .or_default()
@@ -390,9 +428,9 @@ impl ProducerActor {
         let waiting = self.awaiting_topic.remove(&topic).unwrap_or_default();
         match result {
             Ok(info) => {
-                self.topics.insert(topic, info.clone());
+                self.topics.insert(topic, info);
                 for w in waiting {
-                    self.route(w, &info, ctx);
+                    self.route(w, ctx);
                 }
             }
             Err(e) => {
@@ -404,8 +442,13 @@ impl ProducerActor {
         self.check_drained();
     }
 
-    /// Picks the partition and reserves buffer space (or waits for it).
-    fn route(&mut self, waiting: Waiting, info: &TopicInfo, ctx: &mut Context<Self>) {
+    /// Picks the partition (the topic's metadata is known) and reserves
+    /// buffer space, or waits for it.
+    fn route(&mut self, mut waiting: Waiting, ctx: &mut Context<Self>) {
+        let Some(info) = self.topics.get(&waiting.topic) else {
+            self.refuse(waiting.ticket, ProducerError::Closed, waiting.in_txn);
+            return;
+        };
         let (explicit, key) = match &waiting.payload {
             Payload::Record(record) => (record.partition, record.key.as_deref()),
             Payload::Batch { partition, .. } => (Some(*partition), None),
@@ -436,7 +479,7 @@ impl ProducerActor {
         if self.pool.try_reserve(waiting.size) {
             self.hand_over(waiting, partition, ctx);
         } else {
-            let deadline = waiting.deadline;
+            let deadline = *waiting.since.get_or_insert_with(Instant::now) + self.max_block();
             self.pool.wait(waiting.size, deadline, (waiting, partition));
             self.arm_pool_timer(Some(deadline), ctx);
         }
@@ -453,7 +496,12 @@ impl ProducerActor {
         let ticket = waiting.ticket;
         match waiting.payload {
             Payload::Record(record) => {
-                let timestamp = record.timestamp.unwrap_or_else(now_ms);
+                // Records handed over by one message share one clock read.
+                let timestamp = match (record.timestamp, &mut self.outbox) {
+                    (Some(explicit), _) => explicit,
+                    (None, Some(outbox)) => *outbox.now_ms.get_or_insert_with(now_ms),
+                    (None, None) => now_ms(),
+                };
                 let append = Append {
                     record,
                     timestamp,
@@ -461,7 +509,7 @@ impl ProducerActor {
                     ticket,
                 };
                 match &mut self.outbox {
-                    Some(outbox) => outbox.entry((waiting.topic, partition)).or_default().push(append),
+                    Some(outbox) => outbox.push(&waiting.topic, partition, append),
                     None => self.accumulator(&waiting.topic, partition, ctx).do_send(append),
                 }
             }
@@ -483,7 +531,7 @@ impl ProducerActor {
     fn enqueue_many(&mut self, records: impl IntoIterator<Item = Enqueue>, ctx: &mut Context<Self>) {
         let batching = self.outbox.is_none();
         if batching {
-            self.outbox = Some(HashMap::new());
+            self.outbox = Some(Outbox::default());
         }
         for enqueue in records {
             self.enqueue(enqueue, ctx);
@@ -499,7 +547,8 @@ impl ProducerActor {
         let Some(outbox) = self.outbox.as_mut() else {
             return;
         };
-        let collected = std::mem::take(outbox);
+        let collected = std::mem::take(&mut outbox.partitions);
+        outbox.index.clear();
         for ((topic, partition), appends) in collected {
             self.accumulator(&topic, partition, ctx)
                 .do_send(AppendAll(appends));
@@ -583,7 +632,9 @@ impl ProducerActor {
             for (waiting, _) in expired {
                 let error = ProducerError::BufferFull {
                     requested: waiting.size,
-                    waited_ms: waiting.started.elapsed().as_millis() as u64,
+                    waited_ms: waiting
+                        .since
+                        .map_or(0, |since| since.elapsed().as_millis() as u64),
                 };
                 actor.refuse(waiting.ticket, error, waiting.in_txn);
             }

@@ -89,7 +89,15 @@ impl RecordBatchBuilder {
     /// An empty batch that accepts records while its encoded (uncompressed)
     /// size stays within `max_size`; the first record is always accepted.
     pub fn new(compression: Compression, max_size: usize) -> Self {
-        let mut buf = BytesMut::with_capacity(max_size.clamp(BATCH_HEADER_SIZE, 1 << 20));
+        Self::with_buffer(compression, max_size, BytesMut::new())
+    }
+
+    /// Like [`new`](Self::new), but encodes into `buf` (cleared first): a
+    /// buffer recycled from a completed batch saves an allocation and its
+    /// page faults.
+    pub fn with_buffer(compression: Compression, max_size: usize, mut buf: BytesMut) -> Self {
+        buf.clear();
+        buf.reserve(max_size.clamp(BATCH_HEADER_SIZE, 1 << 20));
         buf.put_bytes(0, BATCH_HEADER_SIZE);
         RecordBatchBuilder {
             buf,
@@ -283,6 +291,13 @@ impl RecordBatch {
     /// Number of records.
     pub fn record_count(&self) -> i32 {
         self.record_count
+    }
+
+    /// The buffer back for reuse, if nothing else holds it any more (every
+    /// clone of [`bytes`](Self::bytes) was dropped: no request can still
+    /// read it).
+    pub fn into_buffer(self) -> Option<BytesMut> {
+        self.bytes.try_into_mut().ok()
     }
 
     /// Encoded size in bytes (compressed, header included).

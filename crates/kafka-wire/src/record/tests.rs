@@ -59,6 +59,24 @@ fn records_round_trip_with_duplicate_headers_and_nulls() {
 }
 
 #[test]
+fn a_buffer_comes_back_only_when_unshared_and_encodes_the_same_batch_again() {
+    let build = |buffer: bytes::BytesMut| {
+        let mut b = RecordBatchBuilder::with_buffer(Compression::None, 4096, buffer);
+        b.append(5, Some(b"k"), Some(b"value"), &[]).unwrap().unwrap();
+        b.close(idempotent(1)).unwrap()
+    };
+    let batch = build(bytes::BytesMut::new());
+    let expected = batch.bytes().to_vec();
+    // A request still holds a clone: the buffer must not come back.
+    let in_flight = batch.bytes().clone();
+    assert!(batch.clone().into_buffer().is_none());
+    drop(in_flight);
+    let buffer = batch.into_buffer().expect("nothing else holds it");
+    assert!(buffer.capacity() >= 4096);
+    assert_eq!(build(buffer).bytes().as_ref(), expected.as_slice());
+}
+
+#[test]
 fn size_is_exact_at_every_step() {
     let mut b = RecordBatchBuilder::new(Compression::None, 1 << 20);
     assert_eq!(b.size(), BATCH_HEADER_SIZE);
