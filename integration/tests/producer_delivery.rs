@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use actix_kafka::config::Acks;
@@ -387,6 +388,60 @@ async fn acks_zero_has_no_offsets_while_one_and_all_do() {
             .collect();
         let expected: Vec<(i64, String)> = (0..5).map(|i| (i, format!("{acks}-{i}"))).collect();
         assert_eq!(values, expected, "acks={acks}: the records landed in order");
+    }
+}
+
+#[actix_rt::test]
+async fn send_all_with_calls_back_once_per_enqueued_record() {
+    let bootstrap = bootstrap();
+    let topic = unique_topic("callbacks");
+    create_topic(&bootstrap, &topic, 3, &[]);
+    let producer = start(ProducerConfig::new(bootstrap.clone())).await;
+    let mut records: Vec<ProducerRecord> = (0..600)
+        .map(|i| ProducerRecord::new(topic.clone(), format!("v{i}")).key(format!("k{}", i % 7)))
+        .collect();
+    // Refused in the enqueue stage: never sent, never called back.
+    records.insert(300, ProducerRecord::new(topic.clone(), "refused").partition(99));
+    let seen: Arc<Mutex<Vec<(usize, i32, i64)>>> = Arc::default();
+    let sink = seen.clone();
+    let enqueued = producer
+        .send_all_with(records, move |index, result| {
+            let metadata = result.expect("delivered");
+            sink.lock()
+                .unwrap()
+                .push((index, metadata.partition, metadata.offset));
+        })
+        .await;
+    assert!(matches!(
+        enqueued[300],
+        Err(ProducerError::PartitionOutOfRange { .. })
+    ));
+    assert_eq!(enqueued.iter().filter(|r| r.is_ok()).count(), 600);
+    producer.flush().await;
+    producer.stop().await;
+
+    let mut seen = seen.lock().unwrap().clone();
+    seen.sort();
+    let indexes: Vec<usize> = seen.iter().map(|(i, _, _)| *i).collect();
+    let expected: Vec<usize> = (0..601).filter(|i| *i != 300).collect();
+    assert_eq!(indexes, expected, "each enqueued record called back exactly once");
+    for partition in 0..3 {
+        let offsets: Vec<i64> = seen.iter().filter(|s| s.1 == partition).map(|s| s.2).collect();
+        assert!(
+            offsets.windows(2).all(|w| w[0] < w[1]),
+            "partition {partition} in send order"
+        );
+    }
+    // Kafka's reader finds each record where its callback said it was.
+    let read = consume(&bootstrap, &topic, 600, 30_000, &[]);
+    for (index, partition, offset) in seen {
+        let value_index = if index > 300 { index - 1 } else { index };
+        let record = read
+            .iter()
+            .find(|r| r.partition == partition && r.offset == offset)
+            .unwrap_or_else(|| panic!("no record at {partition}/{offset}"));
+        assert_eq!(record.value, format!("v{value_index}"));
+        assert_eq!(record.key, format!("k{}", value_index % 7));
     }
 }
 

@@ -66,6 +66,10 @@ struct Outcome {
     waker: Option<Waker>,
 }
 
+/// Bytes a record's slot takes in its group: memory the record holds until
+/// its delivery, counted against `buffer_memory` with its encoded bytes.
+pub const SLOT_SIZE: usize = std::mem::size_of::<Slot>();
+
 /// The results of the records enqueued by one call. See the module docs.
 pub struct Group {
     slots: Box<[Slot]>,

@@ -9,8 +9,8 @@ mod queue;
 
 pub use buffer::BufferPool;
 pub use queue::{
-    AfterResponse, Completion, NewRecord, Outgoing, PartitionQueue, Poll, ProducerIdentity, QueueConfig,
-    SendOutcome,
+    pending_size, AfterResponse, Completion, NewRecord, Outgoing, PartitionQueue, Poll, ProducerIdentity,
+    QueueConfig, SendOutcome,
 };
 
 #[cfg(test)]

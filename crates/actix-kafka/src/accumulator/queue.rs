@@ -70,6 +70,11 @@ struct Pending<T> {
     timestamp: i64,
 }
 
+/// Bytes a record's entry takes in its batch (beyond its encoded bytes).
+pub const fn pending_size<T>() -> usize {
+    std::mem::size_of::<Pending<T>>()
+}
+
 #[derive(Debug)]
 struct Batch<T> {
     id: u64,

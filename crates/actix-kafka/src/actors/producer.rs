@@ -132,6 +132,11 @@ pub struct EnqueueBatch {
     pub ticket: Ticket,
 }
 
+/// Memory a record holds besides its encoded bytes until its batch
+/// completes: its delivery slot and its entry in the batch. Reserved from
+/// `buffer_memory` with the encoded bytes, so that the buffer bounds both.
+const RECORD_BOOKKEEPING: usize = crate::delivery::SLOT_SIZE + crate::accumulator::pending_size::<Ticket>();
+
 /// What waits in the enqueue stage.
 enum Payload {
     Record(ProducerRecord),
@@ -145,6 +150,7 @@ enum Payload {
 struct Waiting {
     topic: Arc<str>,
     payload: Payload,
+    /// Encoded size (estimated for a record).
     size: usize,
     /// When it began to wait; read from the clock only for a record that
     /// waits (most never do, and a clock read costs as much as the rest).
@@ -152,6 +158,13 @@ struct Waiting {
     ticket: Ticket,
     /// Admitted inside a transaction: it belongs to that transaction.
     in_txn: bool,
+}
+
+impl Waiting {
+    /// What it takes from `buffer_memory` until its batch completes.
+    fn reservation(&self) -> usize {
+        self.size + RECORD_BOOKKEEPING
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -327,7 +340,8 @@ impl ProducerActor {
             })?;
         }
         let size = estimated_size(record);
-        let max = self.config.max_request_size.min(self.config.buffer_memory);
+        let max =
+            (self.config.max_request_size).min(self.config.buffer_memory.saturating_sub(RECORD_BOOKKEEPING));
         if size > max {
             return Err(ProducerError::RecordTooLarge { size, max });
         }
@@ -476,11 +490,12 @@ impl ProducerActor {
                 )
             }
         };
-        if self.pool.try_reserve(waiting.size) {
+        if self.pool.try_reserve(waiting.reservation()) {
             self.hand_over(waiting, partition, ctx);
         } else {
             let deadline = *waiting.since.get_or_insert_with(Instant::now) + self.max_block();
-            self.pool.wait(waiting.size, deadline, (waiting, partition));
+            self.pool
+                .wait(waiting.reservation(), deadline, (waiting, partition));
             self.arm_pool_timer(Some(deadline), ctx);
         }
     }
@@ -490,9 +505,10 @@ impl ProducerActor {
     fn hand_over(&mut self, mut waiting: Waiting, partition: i32, ctx: &mut Context<Self>) {
         if !waiting.ticket.enqueue() {
             // The caller gave up: the record is dropped, never sent.
-            self.release(waiting.size, ctx);
+            self.release(waiting.reservation(), ctx);
             return;
         }
+        let reserved = waiting.reservation();
         let ticket = waiting.ticket;
         match waiting.payload {
             Payload::Record(record) => {
@@ -505,7 +521,7 @@ impl ProducerActor {
                 let append = Append {
                     record,
                     timestamp,
-                    reserved: waiting.size,
+                    reserved,
                     ticket,
                 };
                 match &mut self.outbox {
@@ -519,7 +535,7 @@ impl ProducerActor {
                 self.accumulator(&waiting.topic, partition, ctx)
                     .do_send(AppendBatch {
                         builder,
-                        reserved: waiting.size,
+                        reserved,
                         ticket,
                     });
             }
@@ -631,7 +647,7 @@ impl ProducerActor {
             let (expired, ready) = actor.pool.expire(Instant::now());
             for (waiting, _) in expired {
                 let error = ProducerError::BufferFull {
-                    requested: waiting.size,
+                    requested: waiting.reservation(),
                     waited_ms: waiting
                         .since
                         .map_or(0, |since| since.elapsed().as_millis() as u64),
