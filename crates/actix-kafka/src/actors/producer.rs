@@ -188,6 +188,8 @@ struct Outbox {
     /// The wall clock (ms) for the records without a timestamp, read once
     /// per message.
     now_ms: Option<i64>,
+    /// When the records that must wait began to, read once per message.
+    now: Option<Instant>,
 }
 
 impl Outbox {
@@ -443,9 +445,11 @@ impl ProducerActor {
         match result {
             Ok(info) => {
                 self.topics.insert(topic, info);
-                for w in waiting {
-                    self.route(w, ctx);
-                }
+                self.collecting(ctx, |actor, ctx| {
+                    for w in waiting {
+                        actor.route(w, ctx);
+                    }
+                });
             }
             Err(e) => {
                 for w in waiting {
@@ -493,7 +497,11 @@ impl ProducerActor {
         if self.pool.try_reserve(waiting.reservation()) {
             self.hand_over(waiting, partition, ctx);
         } else {
-            let deadline = *waiting.since.get_or_insert_with(Instant::now) + self.max_block();
+            let now = match &mut self.outbox {
+                Some(outbox) => *outbox.now.get_or_insert_with(Instant::now),
+                None => Instant::now(),
+            };
+            let deadline = *waiting.since.get_or_insert(now) + self.max_block();
             self.pool
                 .wait(waiting.reservation(), deadline, (waiting, partition));
             self.arm_pool_timer(Some(deadline), ctx);
@@ -545,14 +553,27 @@ impl ProducerActor {
     /// Handles many records at once: their hand-overs are collected and sent
     /// as one `AppendAll` per partition.
     fn enqueue_many(&mut self, records: impl IntoIterator<Item = Enqueue>, ctx: &mut Context<Self>) {
-        let batching = self.outbox.is_none();
-        if batching {
+        self.collecting(ctx, |actor, ctx| {
+            for enqueue in records {
+                actor.enqueue(enqueue, ctx);
+            }
+        });
+    }
+
+    /// Runs `hand_overs` with the outbox collecting (unless it already is),
+    /// then sends what it collected: one `AppendAll` per partition instead of
+    /// one message per record.
+    fn collecting(
+        &mut self,
+        ctx: &mut Context<Self>,
+        hand_overs: impl FnOnce(&mut Self, &mut Context<Self>),
+    ) {
+        let outermost = self.outbox.is_none();
+        if outermost {
             self.outbox = Some(Outbox::default());
         }
-        for enqueue in records {
-            self.enqueue(enqueue, ctx);
-        }
-        if batching {
+        hand_overs(self, ctx);
+        if outermost {
             self.send_outbox(ctx);
             self.outbox = None;
         }
@@ -617,9 +638,15 @@ impl ProducerActor {
         addr
     }
 
+    /// Returns buffer bytes; records waiting for space go on, many at once.
     fn release(&mut self, bytes: usize, ctx: &mut Context<Self>) {
-        for (waiting, partition) in self.pool.release(bytes) {
-            self.hand_over(waiting, partition, ctx);
+        let ready = self.pool.release(bytes);
+        if !ready.is_empty() {
+            self.collecting(ctx, |actor, ctx| {
+                for (waiting, partition) in ready {
+                    actor.hand_over(waiting, partition, ctx);
+                }
+            });
         }
         self.check_drained();
     }
@@ -654,9 +681,11 @@ impl ProducerActor {
                 };
                 actor.refuse(waiting.ticket, error, waiting.in_txn);
             }
-            for (waiting, partition) in ready {
-                actor.hand_over(waiting, partition, ctx);
-            }
+            actor.collecting(ctx, |actor, ctx| {
+                for (waiting, partition) in ready {
+                    actor.hand_over(waiting, partition, ctx);
+                }
+            });
             actor.arm_pool_timer(actor.pool.next_deadline(), ctx);
             actor.check_drained();
         });
