@@ -193,7 +193,8 @@ struct Outbox {
 }
 
 impl Outbox {
-    fn push(&mut self, topic: &Arc<str>, partition: i32, append: Append) {
+    fn push(&mut self, partition: i32, append: Append) {
+        let topic = &append.record.topic;
         // Consecutive records mostly share a partition (sticky or keyed).
         if let Some(((last_topic, last_partition), appends)) = self.partitions.last_mut() {
             if *last_partition == partition && last_topic == topic {
@@ -331,16 +332,10 @@ impl ProducerActor {
             .then(|_, actor: &mut Self, _| actor.flush_all().into_actor(actor))
     }
 
-    /// Checks what can be checked without metadata, and sizes the record.
+    /// Checks what can be checked without metadata (but the topic name, see
+    /// `enqueue`), and sizes the record.
     fn validate(&self, record: &ProducerRecord) -> Result<usize, ProducerError> {
         self.check_open()?;
-        // A topic with metadata has a valid name.
-        if !self.topics.contains_key(&*record.topic) {
-            validate_topic_name(&record.topic).map_err(|reason| ProducerError::InvalidTopic {
-                topic: record.topic.to_string(),
-                reason: reason.to_string(),
-            })?;
-        }
         let size = estimated_size(record);
         let max =
             (self.config.max_request_size).min(self.config.buffer_memory.saturating_sub(RECORD_BOOKKEEPING));
@@ -351,12 +346,46 @@ impl ProducerActor {
     }
 
     fn enqueue(&mut self, msg: Enqueue, ctx: &mut Context<Self>) {
-        match self.validate(&msg.record) {
-            Ok(size) => {
-                let topic = msg.record.topic.clone();
-                self.admit(topic, Payload::Record(msg.record), size, msg.ticket, ctx);
+        let Enqueue { record, ticket } = msg;
+        let size = match self.validate(&record) {
+            Ok(size) => size,
+            Err(e) => return self.refuse(ticket, e, self.txn_open),
+        };
+        // The common case, with one map lookup and no queuing: the topic is
+        // known (so its name is valid) and no record of any topic waits for
+        // metadata ahead of this one.
+        if self.awaiting_topic.is_empty() {
+            if let Some(info) = self.topics.get(&record.topic) {
+                let (explicit, key) = (record.partition, record.key.as_deref());
+                let partition =
+                    match choose_partition(info, explicit, key, size, &mut self.sticky, &mut self.rng) {
+                        Ok(partition) => partition,
+                        Err(e) => return self.refuse(ticket, e, self.txn_open),
+                    };
+                let waiting = self.waiting(record.topic.clone(), Payload::Record(record), size, ticket);
+                return self.reserve(waiting, partition, ctx);
             }
-            Err(e) => self.refuse(msg.ticket, e, self.txn_open),
+        }
+        if let Err(reason) = validate_topic_name(&record.topic) {
+            let error = ProducerError::InvalidTopic {
+                topic: record.topic.to_string(),
+                reason: reason.to_string(),
+            };
+            return self.refuse(ticket, error, self.txn_open);
+        }
+        let topic = record.topic.clone();
+        self.admit(topic, Payload::Record(record), size, ticket, ctx);
+    }
+
+    /// A record or batch entering the enqueue stage now.
+    fn waiting(&self, topic: Arc<str>, payload: Payload, size: usize, ticket: Ticket) -> Waiting {
+        Waiting {
+            topic,
+            payload,
+            size,
+            since: None,
+            ticket,
+            in_txn: self.txn_open,
         }
     }
 
@@ -395,14 +424,7 @@ impl ProducerActor {
         ticket: Ticket,
         ctx: &mut Context<Self>,
     ) {
-        let mut waiting = Waiting {
-            topic,
-            payload,
-            size,
-            since: None,
-            ticket,
-            in_txn: self.txn_open,
-        };
+        let mut waiting = self.waiting(topic, payload, size, ticket);
         if self.awaiting_topic.is_empty() && self.topics.contains_key(&waiting.topic) {
             self.route(waiting, ctx);
         } else if let Some(queue) = self.awaiting_topic.get_mut(&waiting.topic) {
@@ -462,7 +484,7 @@ impl ProducerActor {
 
     /// Picks the partition (the topic's metadata is known) and reserves
     /// buffer space, or waits for it.
-    fn route(&mut self, mut waiting: Waiting, ctx: &mut Context<Self>) {
+    fn route(&mut self, waiting: Waiting, ctx: &mut Context<Self>) {
         let Some(info) = self.topics.get(&waiting.topic) else {
             self.refuse(waiting.ticket, ProducerError::Closed, waiting.in_txn);
             return;
@@ -471,29 +493,15 @@ impl ProducerActor {
             Payload::Record(record) => (record.partition, record.key.as_deref()),
             Payload::Batch { partition, .. } => (Some(*partition), None),
         };
-        let partition = match (explicit, key) {
-            (Some(p), _) if p < 0 || p >= info.partition_count => {
-                let error = ProducerError::PartitionOutOfRange {
-                    topic: waiting.topic.to_string(),
-                    partition: p,
-                    partitions: info.partition_count,
-                };
-                self.refuse(waiting.ticket, error, waiting.in_txn);
-                return;
-            }
-            (Some(p), _) => p,
-            (None, Some(key)) => partition_for_key(key, info.partition_count),
-            (None, None) => {
-                let rng = &mut self.rng;
-                self.sticky.partition(
-                    &info.name,
-                    info.partition_count,
-                    &info.available,
-                    waiting.size,
-                    || rng.next_u32(),
-                )
-            }
-        };
+        match choose_partition(info, explicit, key, waiting.size, &mut self.sticky, &mut self.rng) {
+            Ok(partition) => self.reserve(waiting, partition, ctx),
+            Err(e) => self.refuse(waiting.ticket, e, waiting.in_txn),
+        }
+    }
+
+    /// Reserves buffer space and hands the record over, or queues it until
+    /// space is released.
+    fn reserve(&mut self, mut waiting: Waiting, partition: i32, ctx: &mut Context<Self>) {
         if self.pool.try_reserve(waiting.reservation()) {
             self.hand_over(waiting, partition, ctx);
         } else {
@@ -533,7 +541,7 @@ impl ProducerActor {
                     ticket,
                 };
                 match &mut self.outbox {
-                    Some(outbox) => outbox.push(&waiting.topic, partition, append),
+                    Some(outbox) => outbox.push(partition, append),
                     None => self.accumulator(&waiting.topic, partition, ctx).do_send(append),
                 }
             }
@@ -705,6 +713,32 @@ impl ProducerActor {
         async move {
             join_all(waits).await;
         }
+    }
+}
+
+/// The partition for a record of `info`'s topic: the explicit one (checked),
+/// the key's (murmur2, as Java), or the sticky partitioner's.
+fn choose_partition(
+    info: &TopicInfo,
+    explicit: Option<i32>,
+    key: Option<&[u8]>,
+    size: usize,
+    sticky: &mut StickyPartitioner,
+    rng: &mut FastRng,
+) -> Result<i32, ProducerError> {
+    match (explicit, key) {
+        (Some(p), _) if p < 0 || p >= info.partition_count => Err(ProducerError::PartitionOutOfRange {
+            topic: info.name.to_string(),
+            partition: p,
+            partitions: info.partition_count,
+        }),
+        (Some(p), _) => Ok(p),
+        (None, Some(key)) => Ok(partition_for_key(key, info.partition_count)),
+        (None, None) => Ok(
+            sticky.partition(&info.name, info.partition_count, &info.available, size, || {
+                rng.next_u32()
+            }),
+        ),
     }
 }
 
