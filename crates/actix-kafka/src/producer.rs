@@ -14,7 +14,6 @@
 
 use std::future::Future;
 use std::sync::Arc;
-
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
