@@ -7,12 +7,12 @@
 //! the hot path. Each record travels through the actors with a [`Ticket`]
 //! naming its slot in the group.
 //!
-//! The enqueue stage ends once per record, decided under its slot's lock:
-//! either the producer actor marks the slot `Enqueued` before it hands the
-//! record to its partition, or the caller gave up first (a timeout or a
-//! dropped future marks every slot still enqueuing `Abandoned`) and the actor
-//! drops the record unsent. So a record whose enqueue await did not complete
-//! is never sent.
+//! The enqueue stage ends once per record, decided by one compare-and-swap
+//! on its slot: either the producer actor marks the slot enqueued before it
+//! hands the record to its partition, or the caller gave up first (a timeout
+//! or a dropped future marks every slot still enqueuing abandoned) and the
+//! actor drops the record unsent. A caller that gives up an instant after the
+//! hand-over cannot take the record back: it goes on.
 //!
 //! A ticket dropped without an answer (its actor stopped) answers
 //! [`ProducerError::Closed`], so no caller waits forever.
