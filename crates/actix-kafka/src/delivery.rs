@@ -225,13 +225,6 @@ impl Ticket {
         (group, ticket)
     }
 
-    /// Whether the caller gave up on the enqueue stage.
-    pub fn is_abandoned(&self) -> bool {
-        self.group
-            .as_ref()
-            .is_none_or(|group| group.slots[self.index].stage.load(Ordering::Acquire) == ABANDONED)
-    }
-
     /// Ends the enqueue stage: `true` if the record goes on to its partition,
     /// `false` if the caller gave up first (the record must be dropped).
     pub fn enqueue(&mut self) -> bool {
@@ -395,7 +388,7 @@ mod tests {
         let group = Group::new(1, None);
         let mut ticket = group.tickets().next().unwrap();
         drop(group.enqueue_stage());
-        assert!(ticket.is_abandoned());
+        assert_eq!(group.slots[0].stage.load(Ordering::Acquire), ABANDONED);
         assert!(!ticket.enqueue(), "the actor must drop the record");
     }
 

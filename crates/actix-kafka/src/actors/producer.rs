@@ -425,9 +425,7 @@ impl ProducerActor {
         ctx: &mut Context<Self>,
     ) {
         let mut waiting = self.waiting(topic, payload, size, ticket);
-        if self.awaiting_topic.is_empty() && self.topics.contains_key(&waiting.topic) {
-            self.route(waiting, ctx);
-        } else if let Some(queue) = self.awaiting_topic.get_mut(&waiting.topic) {
+        if let Some(queue) = self.awaiting_topic.get_mut(&waiting.topic) {
             waiting.since = Some(Instant::now());
             queue.push_back(waiting);
         } else if self.topics.contains_key(&waiting.topic) {
