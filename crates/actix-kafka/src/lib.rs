@@ -6,18 +6,14 @@
 
 pub use kafka_wire as wire;
 
-pub mod accumulator;
+pub use kafka_producer_core::{accumulator, config, error, metadata, partitioner, record, transaction};
+
 pub mod actors;
-pub mod config;
+mod clock;
 pub mod connection;
 pub mod delivery;
-pub mod error;
-pub mod metadata;
-pub mod partitioner;
 pub mod probe;
 mod producer;
-pub mod record;
-pub mod transaction;
 
 pub use actors::{DeliveryEvent, Produce, ProduceAll, ProducerActor};
 pub use config::ProducerConfig;

@@ -26,10 +26,11 @@ use crate::actors::producer::{
 };
 use crate::actors::transaction::{InitIdentity, TransactionCoordinatorActor};
 use crate::actors::DeliveryEvent;
+use crate::clock::now_ms;
 use crate::config::ProducerConfig;
 use crate::delivery::{DeliveryFuture, DeliveryResult, Group, Ticket};
 use crate::error::ProducerError;
-use crate::record::{now_ms, Header, ProducerRecord, RecordMetadata};
+use crate::record::{Header, ProducerRecord, RecordMetadata};
 use kafka_wire::compression::Compression;
 use kafka_wire::record::{RecordBatchBuilder, RecordHeader};
 

@@ -28,12 +28,13 @@ use super::transaction::{
     TxnSendOffsets,
 };
 use crate::accumulator::{BufferPool, PartitionQueue, ProducerIdentity, QueueConfig};
+use crate::clock::now_ms;
 use crate::config::ProducerConfig;
 use crate::delivery::{Group, Ticket};
 use crate::error::ProducerError;
 use crate::metadata::{validate_topic_name, TopicInfo};
 use crate::partitioner::{partition_for_key, FastRng, StickyPartitioner};
-use crate::record::{now_ms, ProducerRecord, RecordMetadata};
+use crate::record::{ProducerRecord, RecordMetadata};
 use kafka_wire::record::RecordBatchBuilder;
 
 /// Messages the producer's mailbox holds before `Addr::send` waits.

@@ -111,11 +111,3 @@ pub struct RecordMetadata {
     /// unknown.
     pub log_start_offset: i64,
 }
-
-/// The current time in milliseconds since the epoch.
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
-}
