@@ -15,6 +15,22 @@
 //!
 //! Decoding never panics and never allocates more than the bytes in hand justify:
 //! every count read from the wire is checked against the bytes that remain.
+//!
+//! A record batch, built the way a producer builds one and read back the way a broker
+//! would see it:
+//!
+//! ```
+//! use kafka_wire::compression::Compression;
+//! use kafka_wire::record::{read_batches, ProducerStamp, RecordBatchBuilder, RecordHeader};
+//!
+//! let mut builder = RecordBatchBuilder::new(Compression::Lz4, 16 * 1024);
+//! let headers = [RecordHeader { key: "trace", value: Some(b"abc".as_slice()) }];
+//! builder.append(1_700_000_000_000, Some(b"key"), Some(b"value"), &headers).unwrap();
+//! let batch = builder.close(ProducerStamp::NONE).unwrap(); // compressed, CRC computed once
+//!
+//! let decoded = read_batches(batch.bytes(), 1 << 20).unwrap();
+//! assert_eq!(decoded[0].records[0].value.as_deref(), Some(b"value".as_slice()));
+//! ```
 
 #![deny(unsafe_code)]
 
