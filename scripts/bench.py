@@ -33,9 +33,12 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH_DIR = os.environ.get("BENCH_DIR", os.path.join(REPO, ".bench"))
 KAFKA_SH = os.path.join(REPO, "scripts", "kafka.sh")
-CLIENTS = ["ours", "java", "librdkafka", "aiokafka", "franz"]
+CLIENTS = ["ours", "java", "librdkafka", "aiokafka", "franz", "ours-before"]
 CLIENT_LABELS = {
     "ours": "actix-kafka perf",
+    # A second build of our CLI (OURS_BEFORE_BIN=path), for before/after runs of a change;
+    # chosen only with --clients.
+    "ours-before": "actix-kafka perf (before)",
     "java": "Java ProducerPerformance",
     "librdkafka": "librdkafka rdkafka_performance",
     "aiokafka": "aiokafka",
@@ -156,6 +159,13 @@ def command_ours(case, s, topic, _scratch):
             "--producer-props", *java_properties(case, s)]
 
 
+def command_ours_before(case, s, topic, scratch):
+    binary = os.environ.get("OURS_BEFORE_BIN")
+    if not binary:
+        sys.exit("bench.py: the ours-before client needs OURS_BEFORE_BIN=<path to an actix-kafka binary>")
+    return [binary, *command_ours(case, s, topic, scratch)[1:]]
+
+
 def command_java(case, s, topic, _scratch):
     return ["java", *JAVA_OPTS,
             "-Dlog4j2.configurationFile=" + os.path.join(REPO, "integration/kafka/log4j2-tools.xml"),
@@ -209,6 +219,7 @@ COMMANDS = {
     "librdkafka": command_librdkafka,
     "aiokafka": command_aiokafka,
     "franz": command_franz,
+    "ours-before": command_ours_before,
 }
 
 
@@ -482,7 +493,7 @@ def fmt_ms(x):
 def svg_chart(case_names, clients, med):
     """Two panels of horizontal grouped bars: records/s and CPU s per million records."""
     colours = {"ours": "#1f77b4", "java": "#ff7f0e", "librdkafka": "#2ca02c", "aiokafka": "#9467bd",
-               "franz": "#8c564b"}
+               "franz": "#8c564b", "ours-before": "#7f7f7f"}
     panels = [("Throughput (records/s, median; longer is better)", "records_per_sec", fmt_int),
               ("Client CPU (user+sys s per 1M records, median; shorter is better)", "cpu_s_per_million",
                lambda x: f"{x:.2f}")]
@@ -740,7 +751,7 @@ def parse_args(argv):
                    help="200,000 records and 1 round (unless --records/--rounds say otherwise)")
     p.add_argument("--records", type=int, help="records per run (1,000,000; --quick 200,000)")
     p.add_argument("--rounds", type=int, help="rounds (3; --quick 1)")
-    p.add_argument("--clients", type=csv(str), default=CLIENTS,
+    p.add_argument("--clients", type=csv(str), default=[c for c in CLIENTS if c != "ours-before"],
                    help="comma-separated, from " + ",".join(CLIENTS) + " (all)")
     p.add_argument("--sizes", type=csv(int), default=[100, 1024], help="value sizes in bytes (100,1024)")
     p.add_argument("--partitions", type=csv(int), default=[1, 8], help="partition counts (1,8)")

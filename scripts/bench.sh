@@ -165,6 +165,7 @@ install() {
     for client in "$@"; do
         case "$client" in
             ours | java | librdkafka | aiokafka | franz) "install_$client" ;;
+            ours-before) [ -x "${OURS_BEFORE_BIN:-}" ] || die "ours-before needs OURS_BEFORE_BIN=<an actix-kafka binary>" ;;
             *) die "unknown client '$client' (ours, java, librdkafka, aiokafka, franz)" ;;
         esac
     done
