@@ -9,6 +9,7 @@
 
 pub mod accumulator;
 pub mod config;
+pub mod enqueue;
 pub mod error;
 pub mod metadata;
 pub mod partitioner;

@@ -33,8 +33,11 @@ use crate::config::ProducerConfig;
 use crate::delivery::{Group, Ticket};
 use crate::error::ProducerError;
 use crate::metadata::{validate_topic_name, TopicInfo};
-use crate::partitioner::{partition_for_key, FastRng, StickyPartitioner};
+use crate::partitioner::{FastRng, StickyPartitioner};
 use crate::record::{ProducerRecord, RecordMetadata};
+use kafka_producer_core::enqueue::{
+    check_record_size, choose_partition, estimated_size, max_record_size, refusal_dooms_transaction, SendGate,
+};
 use kafka_wire::record::RecordBatchBuilder;
 
 /// Messages the producer's mailbox holds before `Addr::send` waits.
@@ -232,8 +235,9 @@ pub struct ProducerActor {
     /// Idempotence: the current identity and who bumps it.
     identity: Option<ProducerIdentity>,
     coordinator: Option<Addr<TransactionCoordinatorActor>>,
-    /// Transactions: whether sends are accepted (between begin and commit/abort).
-    txn_open: bool,
+    /// Whether sends are accepted: the one place that decides (a
+    /// transactional producer accepts them only inside a transaction).
+    send_gate: SendGate,
     /// Who waits for the enqueue stage to empty (flush, commit, stop).
     drain_waiters: Vec<oneshot::Sender<()>>,
     /// While a many-record message is handled: its records by partition,
@@ -255,6 +259,7 @@ impl ProducerActor {
             sticky: StickyPartitioner::new(config.max_batch_size),
             rng: FastRng::new(seed),
             pool: BufferPool::new(config.buffer_memory),
+            send_gate: SendGate::new(config.is_transactional()),
             config,
             metadata,
             partitions: FastMap::default(),
@@ -265,7 +270,6 @@ impl ProducerActor {
             pool_timer: None,
             identity: idempotence.as_ref().map(|(_, identity)| *identity),
             coordinator: idempotence.map(|(coordinator, _)| coordinator),
-            txn_open: false,
             drain_waiters: Vec::new(),
             outbox: None,
         }
@@ -276,18 +280,9 @@ impl ProducerActor {
     }
 
     /// Whether a record may be enqueued now: running, and inside a
-    /// transaction for a transactional producer.
+    /// transaction for a transactional producer (the send gate decides).
     fn check_open(&self) -> Result<(), ProducerError> {
-        if self.state != State::Running {
-            return Err(ProducerError::Closed);
-        }
-        if self.config.is_transactional() && !self.txn_open {
-            return Err(ProducerError::TransactionalMisuse {
-                reason: "a transactional producer sends only inside a transaction (begin_transaction first)"
-                    .to_string(),
-            });
-        }
-        Ok(())
+        self.send_gate.check()
     }
 
     /// Refuses a record in the enqueue stage. Inside a transaction that dooms
@@ -296,11 +291,7 @@ impl ProducerActor {
     /// refused because no transaction is open, or the producer is closed,
     /// changes nothing.
     fn refuse(&self, ticket: Ticket, error: ProducerError, in_txn: bool) {
-        let outside = matches!(
-            error,
-            ProducerError::Closed | ProducerError::TransactionalMisuse { .. }
-        );
-        if let (true, false, Some(coordinator)) = (in_txn, outside, &self.coordinator) {
+        if let (true, Some(coordinator)) = (refusal_dooms_transaction(&error, in_txn), &self.coordinator) {
             coordinator.do_send(TxnBatchFailed(error.clone()));
         }
         ticket.refuse(error);
@@ -337,20 +328,19 @@ impl ProducerActor {
     /// `enqueue`), and sizes the record.
     fn validate(&self, record: &ProducerRecord) -> Result<usize, ProducerError> {
         self.check_open()?;
-        let size = estimated_size(record);
-        let max =
-            (self.config.max_request_size).min(self.config.buffer_memory.saturating_sub(RECORD_BOOKKEEPING));
-        if size > max {
-            return Err(ProducerError::RecordTooLarge { size, max });
-        }
-        Ok(size)
+        let max = max_record_size(
+            self.config.max_request_size,
+            self.config.buffer_memory,
+            RECORD_BOOKKEEPING,
+        );
+        check_record_size(estimated_size(record), max)
     }
 
     fn enqueue(&mut self, msg: Enqueue, ctx: &mut Context<Self>) {
         let Enqueue { record, ticket } = msg;
         let size = match self.validate(&record) {
             Ok(size) => size,
-            Err(e) => return self.refuse(ticket, e, self.txn_open),
+            Err(e) => return self.refuse(ticket, e, self.send_gate.in_transaction()),
         };
         // The common case, with one map lookup and no queuing: the topic is
         // known (so its name is valid) and no record of any topic waits for
@@ -361,7 +351,7 @@ impl ProducerActor {
                 let partition =
                     match choose_partition(info, explicit, key, size, &mut self.sticky, &mut self.rng) {
                         Ok(partition) => partition,
-                        Err(e) => return self.refuse(ticket, e, self.txn_open),
+                        Err(e) => return self.refuse(ticket, e, self.send_gate.in_transaction()),
                     };
                 let waiting = self.waiting(record.topic.clone(), Payload::Record(record), size, ticket);
                 return self.reserve(waiting, partition, ctx);
@@ -372,7 +362,7 @@ impl ProducerActor {
                 topic: record.topic.to_string(),
                 reason: reason.to_string(),
             };
-            return self.refuse(ticket, error, self.txn_open);
+            return self.refuse(ticket, error, self.send_gate.in_transaction());
         }
         let topic = record.topic.clone();
         self.admit(topic, Payload::Record(record), size, ticket, ctx);
@@ -386,7 +376,7 @@ impl ProducerActor {
             size,
             since: None,
             ticket,
-            in_txn: self.txn_open,
+            in_txn: self.send_gate.in_transaction(),
         }
     }
 
@@ -404,7 +394,7 @@ impl ProducerActor {
             })
         };
         if let Err(e) = checked {
-            self.refuse(msg.ticket, e, self.txn_open);
+            self.refuse(msg.ticket, e, self.send_gate.in_transaction());
             return;
         }
         let size = msg.builder.size();
@@ -715,49 +705,6 @@ impl ProducerActor {
     }
 }
 
-/// The partition for a record of `info`'s topic: the explicit one (checked),
-/// the key's (murmur2, as Java), or the sticky partitioner's.
-fn choose_partition(
-    info: &TopicInfo,
-    explicit: Option<i32>,
-    key: Option<&[u8]>,
-    size: usize,
-    sticky: &mut StickyPartitioner,
-    rng: &mut FastRng,
-) -> Result<i32, ProducerError> {
-    match (explicit, key) {
-        (Some(p), _) if p < 0 || p >= info.partition_count => Err(ProducerError::PartitionOutOfRange {
-            topic: info.name.to_string(),
-            partition: p,
-            partitions: info.partition_count,
-        }),
-        (Some(p), _) => Ok(p),
-        (None, Some(key)) => Ok(partition_for_key(key, info.partition_count)),
-        (None, None) => Ok(
-            sticky.partition(&info.name, info.partition_count, &info.available, size, || {
-                rng.next_u32()
-            }),
-        ),
-    }
-}
-
-/// The bytes a record takes in a batch, plus room for the batch header; what
-/// counts against `max_request_size` and `buffer_memory`.
-fn estimated_size(record: &ProducerRecord) -> usize {
-    const RECORD_OVERHEAD: usize = 21; // length, attributes, deltas, counts: varints at most
-    const BATCH_HEADER: usize = kafka_wire::record::BATCH_HEADER_SIZE;
-    let headers: usize = record
-        .headers
-        .iter()
-        .map(|h| h.key.len() + h.value.as_ref().map_or(0, |v| v.len()) + 10)
-        .sum();
-    BATCH_HEADER
-        + RECORD_OVERHEAD
-        + record.key.as_ref().map_or(0, |k| k.len())
-        + record.value.as_ref().map_or(0, |v| v.len())
-        + headers
-}
-
 impl Actor for ProducerActor {
     type Context = Context<Self>;
 
@@ -938,6 +885,7 @@ impl Handler<Stop> for ProducerActor {
 
     fn handle(&mut self, msg: Stop, _: &mut Context<Self>) -> Self::Result {
         self.state = State::Stopping;
+        self.send_gate.close();
         let flushed = self.flush_everything();
         let flushed: Pin<Box<dyn ActorFuture<Self, Output = bool>>> = match msg.timeout {
             None => Box::pin(flushed.map(|_, _, _| true)),
@@ -1028,7 +976,7 @@ impl Handler<BeginTransaction> for ProducerActor {
                 .map(|result, actor, _| {
                     let result = result.unwrap_or(Err(ProducerError::Closed));
                     if result.is_ok() {
-                        actor.txn_open = true;
+                        actor.send_gate.begin_transaction();
                     }
                     result
                 }),
@@ -1044,7 +992,7 @@ impl Handler<EndTransaction> for ProducerActor {
             Ok(c) => c,
             Err(e) => return Box::pin(fut::ready(Err(e))),
         };
-        self.txn_open = false;
+        self.send_gate.end_transaction();
         // Records admitted before this message belong to the transaction:
         // they reach their partitions (or are refused, dooming it) and
         // complete before EndTxn.
