@@ -134,8 +134,8 @@ impl Group {
 
     /// The enqueue stage of every record; resolves when it has ended for all.
     /// Dropping it before abandons the records still enqueuing.
-    pub fn enqueue_stage(self: &Arc<Self>) -> EnqueueStage {
-        EnqueueStage {
+    pub fn enqueue_stage(self: &Arc<Self>) -> EnqueueWait {
+        EnqueueWait {
             group: self.clone(),
             ended: false,
         }
@@ -278,12 +278,12 @@ impl fmt::Debug for Ticket {
 }
 
 /// The end of a call's enqueue stage; see [`Group::enqueue_stage`].
-pub struct EnqueueStage {
+pub struct EnqueueWait {
     group: Arc<Group>,
     ended: bool,
 }
 
-impl Future for EnqueueStage {
+impl Future for EnqueueWait {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
@@ -299,7 +299,7 @@ impl Future for EnqueueStage {
     }
 }
 
-impl Drop for EnqueueStage {
+impl Drop for EnqueueWait {
     fn drop(&mut self) {
         if !self.ended {
             self.group.abandon();

@@ -1,15 +1,17 @@
 //! `ProducerActor`: the address users hold.
 //!
-//! It validates records, waits for topic metadata (up to `max_block_ms`),
-//! picks the partition, reserves buffer memory (waiting up to `max_block_ms`
-//! for space), and hands the record to its partition's accumulator. It also
-//! fans out delivery events and runs flush and stop.
+//! A thin driver of the core's [`EnqueueStage`], which holds every rule of a
+//! record's way from `send` to its partition's queue (the send gate, size
+//! limits, waits for metadata and buffer space up to `max_block_ms`, the
+//! partition choice). This actor feeds it records and metadata answers,
+//! arms its timer, and carries out what it asks: fetch a topic, refuse a
+//! record, or hand one over to its partition's accumulator. It also fans out
+//! delivery events and runs flush and stop.
 //!
-//! The enqueue stage ends when the record is handed to the accumulator; that
-//! happens only if the caller is still waiting for it, so a caller that gave
-//! up (timeout or dropped future) never has its record sent.
+//! A record is handed over only if its caller still waits for it
+//! ([`Ticket::enqueue`]), so a caller that gave up (timeout or dropped future)
+//! never has its record sent.
 
-use std::collections::{HashMap, VecDeque};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,193 +26,32 @@ use super::partition::{
     PartitionSettings, SetIdentity,
 };
 use super::transaction::{IdentityChanged, ListenForIdentity, TransactionCoordinatorActor, TxnBatchFailed};
-use crate::accumulator::{BufferPool, PartitionQueue, ProducerIdentity, QueueConfig};
+use crate::accumulator::{PartitionQueue, ProducerIdentity, QueueConfig};
 use crate::clock::now_ms;
 use crate::config::ProducerConfig;
 use crate::delivery::{Group, Ticket};
 use crate::error::ProducerError;
-use crate::metadata::{validate_topic_name, TopicInfo};
-use crate::partitioner::{FastRng, StickyPartitioner};
-use crate::record::{ProducerRecord, RecordMetadata};
-use kafka_producer_core::enqueue::{
-    check_record_size, choose_partition, estimated_size, max_record_size, refusal_dooms_transaction, SendGate,
-};
-use kafka_wire::record::RecordBatchBuilder;
+use crate::metadata::validate_topic_name;
+use crate::record::RecordMetadata;
+use kafka_producer_core::enqueue::{EnqueueEvent, EnqueueLimits, EnqueueStage, HandOver, LazyNow, Payload};
 
-/// Messages the producer's mailbox holds before `Addr::send` waits.
-pub const MAILBOX_CAPACITY: usize = 4096;
+mod messages;
+mod outbox;
+mod transactions;
 
-/// Enqueues a record; its `ticket` answers when the record is in its
-/// partition's queue, or why it never will be, and then its delivery.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Enqueue {
-    /// The record.
-    pub record: ProducerRecord,
-    /// Where the enqueue and delivery results go.
-    pub ticket: Ticket,
-}
-
-/// Produces a record and answers with its delivery result: the actor-level
-/// `Produce` → `Ack` exchange.
-#[derive(Message)]
-#[rtype(result = "Result<RecordMetadata, ProducerError>")]
-pub struct Produce(pub ProducerRecord);
-
-/// Produces many records with one mailbox message; answers with one result
-/// per record, in order, once all are delivered.
-#[derive(Message)]
-#[rtype(result = "Vec<Result<RecordMetadata, ProducerError>>")]
-pub struct ProduceAll(pub Vec<ProducerRecord>);
-
-/// Enqueues many records with one mailbox message; each ticket answers as
-/// that record is enqueued.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct EnqueueAll(pub Vec<Enqueue>);
-
-/// Sends everything buffered and answers when every record enqueued before
-/// the flush has completed.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Flush;
-
-/// Refuses new records, flushes, then stops the runtime's actors. Answers
-/// whether everything was flushed.
-///
-/// With a `timeout`, gives up when it passes: records still waiting to be
-/// enqueued or sent fail with [`ProducerError::Cancelled`] (never sent), and
-/// those in flight with [`ProducerError::Disconnected`] (outcome unknown).
-/// Without one it waits as long as the records take — forever for an
-/// idempotent producer whose brokers stay away, since its batches never expire.
-#[derive(Message, Default)]
-#[rtype(result = "bool")]
-pub struct Stop {
-    /// How long the flush may take.
-    pub timeout: Option<Duration>,
-}
-
-/// The partitions of a topic (waits for metadata up to `max_block_ms`).
-#[derive(Message)]
-#[rtype(result = "Result<Vec<i32>, ProducerError>")]
-pub struct PartitionsFor(pub String);
-
-/// A batch's outcome, sent to every subscriber: one event per batch, since
-/// per-record events would multiply mailbox traffic by the batch size; the
-/// record offsets are `base_offset..base_offset + record_count`.
-#[derive(Message, Debug, Clone)]
-#[rtype(result = "()")]
-pub struct DeliveryEvent {
-    /// Topic.
-    pub topic: Arc<str>,
-    /// Partition.
-    pub partition: i32,
-    /// Offset of the batch's first record; -1 when unknown (acks=0) or failed.
-    pub base_offset: i64,
-    /// Number of records in the batch.
-    pub record_count: usize,
-    /// `None` on success, else the error every record of the batch got.
-    pub error: Option<ProducerError>,
-}
-
-/// Subscribes to [`DeliveryEvent`]s.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Subscribe(pub Recipient<DeliveryEvent>);
-
-/// Enqueues a batch built with `create_batch` for an explicit partition; the
-/// delivery result is the metadata of the batch's first record.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct EnqueueBatch {
-    /// The records, encoded.
-    pub builder: RecordBatchBuilder,
-    /// Destination topic.
-    pub topic: String,
-    /// Destination partition.
-    pub partition: i32,
-    /// Where the enqueue and delivery results go.
-    pub ticket: Ticket,
-}
+pub use messages::*;
+use outbox::{FastMap, Outbox, TopicPartition};
+pub use transactions::{BeginTransaction, EndTransaction, SendOffsetsToTransaction};
 
 /// Memory a record holds besides its encoded bytes until its batch
 /// completes: its delivery slot and its entry in the batch. Reserved from
 /// `buffer_memory` with the encoded bytes, so that the buffer bounds both.
 const RECORD_BOOKKEEPING: usize = crate::delivery::SLOT_SIZE + crate::accumulator::pending_size::<Ticket>();
 
-/// What waits in the enqueue stage.
-enum Payload {
-    Record(ProducerRecord),
-    Batch {
-        builder: RecordBatchBuilder,
-        partition: i32,
-    },
-}
-
-/// A record or batch past validation, waiting for its topic or for buffer space.
-struct Waiting {
-    topic: Arc<str>,
-    payload: Payload,
-    /// Encoded size (estimated for a record).
-    size: usize,
-    /// When it began to wait; read from the clock only for a record that
-    /// waits (most never do, and a clock read costs as much as the rest).
-    since: Option<Instant>,
-    ticket: Ticket,
-    /// Admitted inside a transaction: it belongs to that transaction.
-    in_txn: bool,
-}
-
-impl Waiting {
-    /// What it takes from `buffer_memory` until its batch completes.
-    fn reservation(&self) -> usize {
-        self.size + RECORD_BOOKKEEPING
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     Running,
     Stopping,
-}
-
-/// A topic and one of its partitions.
-type TopicPartition = (Arc<str>, i32);
-
-/// Maps looked up per record: a fast hasher (keys are our own topic names).
-type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
-
-/// The hand-overs collected while a many-record message is handled, by
-/// partition, in first-seen order; sent as one `AppendAll` per partition.
-#[derive(Default)]
-struct Outbox {
-    partitions: Vec<(TopicPartition, Vec<Append>)>,
-    index: FastMap<TopicPartition, usize>,
-    /// The wall clock (ms) for the records without a timestamp, read once
-    /// per message.
-    now_ms: Option<i64>,
-    /// When the records that must wait began to, read once per message.
-    now: Option<Instant>,
-}
-
-impl Outbox {
-    fn push(&mut self, partition: i32, append: Append) {
-        let topic = &append.record.topic;
-        // Consecutive records mostly share a partition (sticky or keyed).
-        if let Some(((last_topic, last_partition), appends)) = self.partitions.last_mut() {
-            if *last_partition == partition && last_topic == topic {
-                appends.push(append);
-                return;
-            }
-        }
-        let key = (topic.clone(), partition);
-        let partitions = &mut self.partitions;
-        let at = *self.index.entry(key.clone()).or_insert_with(|| {
-            partitions.push((key, Vec::new()));
-            partitions.len() - 1
-        });
-        partitions[at].1.push(append);
-    }
 }
 
 /// See the module documentation.
@@ -219,12 +60,7 @@ pub struct ProducerActor {
     acks: i16,
     metadata: Addr<MetadataActor>,
     partitions: FastMap<TopicPartition, Addr<PartitionAccumulatorActor>>,
-    topics: FastMap<Arc<str>, TopicInfo>,
-    /// Records waiting for their topic's metadata, per topic, in order.
-    awaiting_topic: FastMap<Arc<str>, VecDeque<Waiting>>,
-    pool: BufferPool<(Waiting, i32)>,
-    sticky: StickyPartitioner,
-    rng: FastRng,
+    stage: EnqueueStage<Ticket>,
     subscribers: Vec<Recipient<DeliveryEvent>>,
     state: State,
     /// When the buffer-wait timer fires, and its handle.
@@ -232,9 +68,6 @@ pub struct ProducerActor {
     /// Idempotence: the current identity and who bumps it.
     identity: Option<ProducerIdentity>,
     coordinator: Option<Addr<TransactionCoordinatorActor>>,
-    /// Whether sends are accepted: the one place that decides (a
-    /// transactional producer accepts them only inside a transaction).
-    send_gate: SendGate,
     /// Who waits for the enqueue stage to empty (flush, commit, stop).
     drain_waiters: Vec<oneshot::Sender<()>>,
     /// While a many-record message is handled: its records by partition,
@@ -251,17 +84,20 @@ impl ProducerActor {
         idempotence: Option<(Addr<TransactionCoordinatorActor>, ProducerIdentity)>,
     ) -> Self {
         let seed = now_ms() as u64 ^ u64::from(std::process::id());
+        let limits = EnqueueLimits {
+            max_block: Duration::from_millis(config.max_block_ms),
+            max_request_size: config.max_request_size,
+            buffer_memory: config.buffer_memory,
+            max_batch_size: config.max_batch_size,
+            bookkeeping: RECORD_BOOKKEEPING,
+            transactional: config.is_transactional(),
+        };
         ProducerActor {
             acks: config.effective_acks().code(),
-            sticky: StickyPartitioner::new(config.max_batch_size),
-            rng: FastRng::new(seed),
-            pool: BufferPool::new(config.buffer_memory),
-            send_gate: SendGate::new(config.is_transactional()),
+            stage: EnqueueStage::new(limits, seed),
             config,
             metadata,
             partitions: FastMap::default(),
-            topics: FastMap::default(),
-            awaiting_topic: FastMap::default(),
             subscribers: Vec::new(),
             state: State::Running,
             pool_timer: None,
@@ -272,165 +108,51 @@ impl ProducerActor {
         }
     }
 
-    fn max_block(&self) -> Duration {
-        Duration::from_millis(self.config.max_block_ms)
-    }
-
-    /// Whether a record may be enqueued now: running, and inside a
-    /// transaction for a transactional producer (the send gate decides).
-    fn check_open(&self) -> Result<(), ProducerError> {
-        self.send_gate.check()
-    }
-
-    /// Refuses a record in the enqueue stage. Inside a transaction that dooms
-    /// the transaction (as the Java client does): it may only be aborted, so
-    /// that it never commits without a record its caller sent. A send
-    /// refused because no transaction is open, or the producer is closed,
-    /// changes nothing.
-    fn refuse(&self, ticket: Ticket, error: ProducerError, in_txn: bool) {
-        if let (true, Some(coordinator)) = (refusal_dooms_transaction(&error, in_txn), &self.coordinator) {
-            coordinator.do_send(TxnBatchFailed(error.clone()));
+    /// Carries out what the enqueue stage decided, in order.
+    fn drive(&mut self, ctx: &mut Context<Self>) {
+        while let Some(event) = self.stage.poll_event() {
+            match event {
+                EnqueueEvent::HandOver(hand_over) => self.hand_over(hand_over, ctx),
+                EnqueueEvent::FetchTopic { topic, deadline } => self.fetch_topic(topic, deadline, ctx),
+                EnqueueEvent::Refuse {
+                    ticket,
+                    error,
+                    dooms_transaction,
+                } => {
+                    if let (true, Some(coordinator)) = (dooms_transaction, &self.coordinator) {
+                        coordinator.do_send(TxnBatchFailed(error.clone()));
+                    }
+                    ticket.refuse(error);
+                }
+            }
         }
-        ticket.refuse(error);
-    }
-
-    /// Answers the drain waiters once no record waits for metadata or
-    /// buffer space.
-    fn check_drained(&mut self) {
-        if self.awaiting_topic.is_empty() && !self.pool.has_waiters() {
+        if let Some(deadline) = self.stage.poll_deadline() {
+            self.arm_pool_timer(deadline, ctx);
+        }
+        if !self.drain_waiters.is_empty() && self.stage.is_drained() {
             for waiter in self.drain_waiters.drain(..) {
                 let _ = waiter.send(());
             }
         }
     }
 
-    /// Resolves once every record already in the enqueue stage is in its
-    /// partition's queue or refused.
-    fn enqueue_drained(&mut self) -> oneshot::Receiver<()> {
-        let (tx, rx) = oneshot::channel();
-        self.drain_waiters.push(tx);
-        self.check_drained();
-        rx
+    fn enqueue(&mut self, msg: Enqueue, now: &mut LazyNow, ctx: &mut Context<Self>) {
+        self.stage.handle_record(msg.record, msg.ticket, now);
+        self.drive(ctx);
     }
 
-    /// Flushes everything: waits for the enqueue stage to empty, then for
-    /// every partition to complete what it holds.
-    fn flush_everything(&mut self) -> impl ActorFuture<Self, Output = ()> {
-        self.enqueue_drained()
-            .into_actor(self)
-            .then(|_, actor: &mut Self, _| actor.flush_all().into_actor(actor))
-    }
-
-    /// Checks what can be checked without metadata (but the topic name, see
-    /// `enqueue`), and sizes the record.
-    fn validate(&self, record: &ProducerRecord) -> Result<usize, ProducerError> {
-        self.check_open()?;
-        let max = max_record_size(
-            self.config.max_request_size,
-            self.config.buffer_memory,
-            RECORD_BOOKKEEPING,
-        );
-        check_record_size(estimated_size(record), max)
-    }
-
-    fn enqueue(&mut self, msg: Enqueue, ctx: &mut Context<Self>) {
-        let Enqueue { record, ticket } = msg;
-        let size = match self.validate(&record) {
-            Ok(size) => size,
-            Err(e) => return self.refuse(ticket, e, self.send_gate.in_transaction()),
-        };
-        // The common case, with one map lookup and no queuing: the topic is
-        // known (so its name is valid) and no record of any topic waits for
-        // metadata ahead of this one.
-        if self.awaiting_topic.is_empty() {
-            if let Some(info) = self.topics.get(&record.topic) {
-                let (explicit, key) = (record.partition, record.key.as_deref());
-                let partition =
-                    match choose_partition(info, explicit, key, size, &mut self.sticky, &mut self.rng) {
-                        Ok(partition) => partition,
-                        Err(e) => return self.refuse(ticket, e, self.send_gate.in_transaction()),
-                    };
-                let waiting = self.waiting(record.topic.clone(), Payload::Record(record), size, ticket);
-                return self.reserve(waiting, partition, ctx);
+    /// Handles many records at once: their hand-overs are collected and sent
+    /// as one `AppendAll` per partition, and they share one clock read.
+    fn enqueue_many(&mut self, records: impl IntoIterator<Item = Enqueue>, ctx: &mut Context<Self>) {
+        let mut now = LazyNow::new(Instant::now);
+        self.collecting(ctx, |actor, ctx| {
+            for enqueue in records {
+                actor.enqueue(enqueue, &mut now, ctx);
             }
-        }
-        if let Err(reason) = validate_topic_name(&record.topic) {
-            let error = ProducerError::InvalidTopic {
-                topic: record.topic.to_string(),
-                reason: reason.to_string(),
-            };
-            return self.refuse(ticket, error, self.send_gate.in_transaction());
-        }
-        let topic = record.topic.clone();
-        self.admit(topic, Payload::Record(record), size, ticket, ctx);
+        });
     }
 
-    /// A record or batch entering the enqueue stage now.
-    fn waiting(&self, topic: Arc<str>, payload: Payload, size: usize, ticket: Ticket) -> Waiting {
-        Waiting {
-            topic,
-            payload,
-            size,
-            since: None,
-            ticket,
-            in_txn: self.send_gate.in_transaction(),
-        }
-    }
-
-    fn enqueue_batch(&mut self, msg: EnqueueBatch, ctx: &mut Context<Self>) {
-        let checked = if let Err(e) = self.check_open() {
-            Err(e)
-        } else if msg.builder.is_empty() {
-            Err(ProducerError::Encode {
-                reason: "a batch needs at least one record".to_string(),
-            })
-        } else {
-            validate_topic_name(&msg.topic).map_err(|reason| ProducerError::InvalidTopic {
-                topic: msg.topic.clone(),
-                reason: reason.to_string(),
-            })
-        };
-        if let Err(e) = checked {
-            self.refuse(msg.ticket, e, self.send_gate.in_transaction());
-            return;
-        }
-        let size = msg.builder.size();
-        let payload = Payload::Batch {
-            builder: msg.builder,
-            partition: msg.partition,
-        };
-        self.admit(Arc::from(msg.topic.as_str()), payload, size, msg.ticket, ctx);
-    }
-
-    /// Routes now if the topic is known, else waits for its metadata behind
-    /// earlier records of the same topic.
-    fn admit(
-        &mut self,
-        topic: Arc<str>,
-        payload: Payload,
-        size: usize,
-        ticket: Ticket,
-        ctx: &mut Context<Self>,
-    ) {
-        let mut waiting = self.waiting(topic, payload, size, ticket);
-        if let Some(queue) = self.awaiting_topic.get_mut(&waiting.topic) {
-            waiting.since = Some(Instant::now());
-            queue.push_back(waiting);
-        } else if self.topics.contains_key(&waiting.topic) {
-            self.route(waiting, ctx);
-        } else {
-            let now = Instant::now();
-            waiting.since = Some(now);
-            let topic = waiting.topic.clone();
-            self.awaiting_topic
-                .entry(topic.clone())
-                .or_default()
-                .push_back(waiting);
-            self.request_topic(topic, now + self.max_block(), ctx);
-        }
-    }
-
-    fn request_topic(&mut self, topic: Arc<str>, deadline: Instant, ctx: &mut Context<Self>) {
+    fn fetch_topic(&mut self, topic: Arc<str>, deadline: Instant, ctx: &mut Context<Self>) {
         let (reply, answer) = oneshot::channel();
         self.metadata.do_send(GetTopic {
             topic: topic.clone(),
@@ -439,80 +161,31 @@ impl ProducerActor {
         });
         async move { answer.await.unwrap_or(Err(ProducerError::Closed)) }
             .into_actor(self)
-            .map(move |result, actor, ctx| actor.topic_resolved(topic, result, ctx))
-            .spawn(ctx);
-    }
-
-    fn topic_resolved(
-        &mut self,
-        topic: Arc<str>,
-        result: Result<TopicInfo, ProducerError>,
-        ctx: &mut Context<Self>,
-    ) {
-        let waiting = self.awaiting_topic.remove(&topic).unwrap_or_default();
-        match result {
-            Ok(info) => {
-                self.topics.insert(topic, info);
-                self.collecting(ctx, |actor, ctx| {
-                    for w in waiting {
-                        actor.route(w, ctx);
-                    }
+            .map(move |answer, actor, ctx| {
+                actor.collecting(ctx, |actor, ctx| {
+                    let mut now = LazyNow::new(Instant::now);
+                    actor.stage.handle_topic(&topic, answer, &mut now);
+                    actor.drive(ctx);
                 });
-            }
-            Err(e) => {
-                for w in waiting {
-                    self.refuse(w.ticket, e.clone(), w.in_txn);
-                }
-            }
-        }
-        self.check_drained();
-    }
-
-    /// Picks the partition (the topic's metadata is known) and reserves
-    /// buffer space, or waits for it.
-    fn route(&mut self, waiting: Waiting, ctx: &mut Context<Self>) {
-        let Some(info) = self.topics.get(&waiting.topic) else {
-            self.refuse(waiting.ticket, ProducerError::Closed, waiting.in_txn);
-            return;
-        };
-        let (explicit, key) = match &waiting.payload {
-            Payload::Record(record) => (record.partition, record.key.as_deref()),
-            Payload::Batch { partition, .. } => (Some(*partition), None),
-        };
-        match choose_partition(info, explicit, key, waiting.size, &mut self.sticky, &mut self.rng) {
-            Ok(partition) => self.reserve(waiting, partition, ctx),
-            Err(e) => self.refuse(waiting.ticket, e, waiting.in_txn),
-        }
-    }
-
-    /// Reserves buffer space and hands the record over, or queues it until
-    /// space is released.
-    fn reserve(&mut self, mut waiting: Waiting, partition: i32, ctx: &mut Context<Self>) {
-        if self.pool.try_reserve(waiting.reservation()) {
-            self.hand_over(waiting, partition, ctx);
-        } else {
-            let now = match &mut self.outbox {
-                Some(outbox) => *outbox.now.get_or_insert_with(Instant::now),
-                None => Instant::now(),
-            };
-            let deadline = *waiting.since.get_or_insert(now) + self.max_block();
-            self.pool
-                .wait(waiting.reservation(), deadline, (waiting, partition));
-            self.arm_pool_timer(Some(deadline), ctx);
-        }
+            })
+            .spawn(ctx);
     }
 
     /// The end of the enqueue stage: the record goes to its accumulator, if
     /// the caller still waits for it.
-    fn hand_over(&mut self, mut waiting: Waiting, partition: i32, ctx: &mut Context<Self>) {
-        if !waiting.ticket.enqueue() {
+    fn hand_over(&mut self, hand_over: HandOver<Ticket>, ctx: &mut Context<Self>) {
+        let HandOver {
+            topic,
+            partition,
+            payload,
+            reserved,
+            mut ticket,
+        } = hand_over;
+        if !ticket.enqueue() {
             // The caller gave up: the record is dropped, never sent.
-            self.release(waiting.reservation(), ctx);
-            return;
+            return self.stage.handle_release(reserved);
         }
-        let reserved = waiting.reservation();
-        let ticket = waiting.ticket;
-        match waiting.payload {
+        match payload {
             Payload::Record(record) => {
                 // Records handed over by one message share one clock read.
                 let timestamp = match (record.timestamp, &mut self.outbox) {
@@ -528,30 +201,19 @@ impl ProducerActor {
                 };
                 match &mut self.outbox {
                     Some(outbox) => outbox.push(partition, append),
-                    None => self.accumulator(&waiting.topic, partition, ctx).do_send(append),
+                    None => self.accumulator(&topic, partition, ctx).do_send(append),
                 }
             }
             Payload::Batch { builder, .. } => {
                 // Behind the records already handed over, whatever their partition.
                 self.send_outbox(ctx);
-                self.accumulator(&waiting.topic, partition, ctx)
-                    .do_send(AppendBatch {
-                        builder,
-                        reserved,
-                        ticket,
-                    });
+                self.accumulator(&topic, partition, ctx).do_send(AppendBatch {
+                    builder,
+                    reserved,
+                    ticket,
+                });
             }
         }
-    }
-
-    /// Handles many records at once: their hand-overs are collected and sent
-    /// as one `AppendAll` per partition.
-    fn enqueue_many(&mut self, records: impl IntoIterator<Item = Enqueue>, ctx: &mut Context<Self>) {
-        self.collecting(ctx, |actor, ctx| {
-            for enqueue in records {
-                actor.enqueue(enqueue, ctx);
-            }
-        });
     }
 
     /// Runs `hand_overs` with the outbox collecting (unless it already is),
@@ -586,6 +248,7 @@ impl ProducerActor {
         }
     }
 
+    /// The partition's accumulator, started on first use.
     fn accumulator(
         &mut self,
         topic: &Arc<str>,
@@ -597,7 +260,7 @@ impl ProducerActor {
             return addr.clone();
         }
         let c = &self.config;
-        let queue = PartitionQueue::new(
+        let mut queue = PartitionQueue::new(
             topic.clone(),
             partition,
             QueueConfig {
@@ -610,7 +273,6 @@ impl ProducerActor {
                 transactional: c.is_transactional(),
             },
         );
-        let mut queue = queue;
         if let Some(identity) = self.identity {
             queue.set_identity(identity);
         }
@@ -632,26 +294,10 @@ impl ProducerActor {
         addr
     }
 
-    /// Returns buffer bytes; records waiting for space go on, many at once.
-    fn release(&mut self, bytes: usize, ctx: &mut Context<Self>) {
-        let ready = self.pool.release(bytes);
-        if !ready.is_empty() {
-            self.collecting(ctx, |actor, ctx| {
-                for (waiting, partition) in ready {
-                    actor.hand_over(waiting, partition, ctx);
-                }
-            });
-        }
-        self.check_drained();
-    }
-
     /// Makes sure the buffer-wait timer fires by `deadline`. Cheap when it
-    /// already does (the common case: one call per waiting record); a timer
-    /// left for waiters that got space meanwhile just finds nothing to expire.
-    fn arm_pool_timer(&mut self, deadline: Option<Instant>, ctx: &mut Context<Self>) {
-        let Some(deadline) = deadline else {
-            return;
-        };
+    /// already does; a timer left for waiters that got space meanwhile just
+    /// finds nothing to expire.
+    fn arm_pool_timer(&mut self, deadline: Instant, ctx: &mut Context<Self>) {
         if self
             .pool_timer
             .as_ref()
@@ -665,25 +311,29 @@ impl ProducerActor {
         let delay = deadline.saturating_duration_since(Instant::now());
         let handle = ctx.run_later(delay, |actor, ctx| {
             actor.pool_timer = None;
-            let (expired, ready) = actor.pool.expire(Instant::now());
-            for (waiting, _) in expired {
-                let error = ProducerError::BufferFull {
-                    requested: waiting.reservation(),
-                    waited_ms: waiting
-                        .since
-                        .map_or(0, |since| since.elapsed().as_millis() as u64),
-                };
-                actor.refuse(waiting.ticket, error, waiting.in_txn);
-            }
             actor.collecting(ctx, |actor, ctx| {
-                for (waiting, partition) in ready {
-                    actor.hand_over(waiting, partition, ctx);
-                }
+                actor.stage.handle_timeout(Instant::now());
+                actor.drive(ctx);
             });
-            actor.arm_pool_timer(actor.pool.next_deadline(), ctx);
-            actor.check_drained();
         });
         self.pool_timer = Some((deadline, handle));
+    }
+
+    /// Resolves once every record already in the enqueue stage is in its
+    /// partition's queue or refused.
+    fn enqueue_drained(&mut self, ctx: &mut Context<Self>) -> oneshot::Receiver<()> {
+        let (tx, rx) = oneshot::channel();
+        self.drain_waiters.push(tx);
+        self.drive(ctx);
+        rx
+    }
+
+    /// Flushes everything: waits for the enqueue stage to empty, then for
+    /// every partition to complete what it holds.
+    fn flush_everything(&mut self, ctx: &mut Context<Self>) -> impl ActorFuture<Self, Output = ()> {
+        self.enqueue_drained(ctx)
+            .into_actor(self)
+            .then(|_, actor: &mut Self, _| actor.flush_all().into_actor(actor))
     }
 
     fn flush_all(&self) -> impl std::future::Future<Output = ()> {
@@ -698,6 +348,17 @@ impl ProducerActor {
             .collect();
         async move {
             join_all(waits).await;
+        }
+    }
+
+    /// A stop's deadline passed: every record not delivered yet fails.
+    fn abandon_everything(&mut self) {
+        tracing::warn!("stop timed out; failing the records not delivered yet");
+        for ticket in self.stage.abandon() {
+            ticket.refuse(ProducerError::Cancelled);
+        }
+        for partition in self.partitions.values() {
+            partition.do_send(Abandon);
         }
     }
 }
@@ -720,7 +381,7 @@ impl Handler<Enqueue> for ProducerActor {
     type Result = ();
 
     fn handle(&mut self, msg: Enqueue, ctx: &mut Context<Self>) {
-        self.enqueue(msg, ctx);
+        self.enqueue(msg, &mut LazyNow::new(Instant::now), ctx);
     }
 }
 
@@ -728,7 +389,16 @@ impl Handler<EnqueueBatch> for ProducerActor {
     type Result = ();
 
     fn handle(&mut self, msg: EnqueueBatch, ctx: &mut Context<Self>) {
-        self.enqueue_batch(msg, ctx);
+        let mut now = LazyNow::new(Instant::now);
+        let EnqueueBatch {
+            builder,
+            topic,
+            partition,
+            ticket,
+        } = msg;
+        self.stage
+            .handle_batch(builder, &topic, partition, ticket, &mut now);
+        self.drive(ctx);
     }
 }
 
@@ -746,13 +416,11 @@ impl Handler<Produce> for ProducerActor {
     fn handle(&mut self, msg: Produce, ctx: &mut Context<Self>) -> Self::Result {
         let (group, ticket) = Ticket::single(None);
         let stage = group.enqueue_stage();
-        self.enqueue(
-            Enqueue {
-                record: msg.0,
-                ticket,
-            },
-            ctx,
-        );
+        let enqueue = Enqueue {
+            record: msg.0,
+            ticket,
+        };
+        self.enqueue(enqueue, &mut LazyNow::new(Instant::now), ctx);
         Box::pin(async move {
             stage.await;
             group.enqueue_result(0)?;
@@ -792,7 +460,10 @@ impl Handler<BatchCompleted> for ProducerActor {
     type Result = ();
 
     fn handle(&mut self, msg: BatchCompleted, ctx: &mut Context<Self>) {
-        self.release(msg.released, ctx);
+        self.collecting(ctx, |actor, ctx| {
+            actor.stage.handle_release(msg.released);
+            actor.drive(ctx);
+        });
         if self.subscribers.is_empty() {
             return;
         }
@@ -816,14 +487,7 @@ impl Handler<TopicsUpdated> for ProducerActor {
     type Result = ();
 
     fn handle(&mut self, msg: TopicsUpdated, _: &mut Context<Self>) {
-        for info in msg.0 {
-            if let Some(known) = self.topics.get_mut(&info.name) {
-                if known.partition_count != info.partition_count {
-                    self.sticky.reset(&info.name);
-                }
-                *known = info;
-            }
-        }
+        self.stage.handle_topics_updated(msg.0);
     }
 }
 
@@ -849,8 +513,8 @@ impl Handler<Subscribe> for ProducerActor {
 impl Handler<Flush> for ProducerActor {
     type Result = ResponseActFuture<Self, ()>;
 
-    fn handle(&mut self, _: Flush, _: &mut Context<Self>) -> Self::Result {
-        Box::pin(self.flush_everything())
+    fn handle(&mut self, _: Flush, ctx: &mut Context<Self>) -> Self::Result {
+        Box::pin(self.flush_everything(ctx))
     }
 }
 
@@ -867,7 +531,7 @@ impl Handler<PartitionsFor> for ProducerActor {
         let (reply, answer) = oneshot::channel();
         self.metadata.do_send(GetTopic {
             topic: Arc::from(msg.0),
-            deadline: Instant::now() + self.max_block(),
+            deadline: Instant::now() + Duration::from_millis(self.config.max_block_ms),
             reply,
         });
         Box::pin(async move {
@@ -880,10 +544,10 @@ impl Handler<PartitionsFor> for ProducerActor {
 impl Handler<Stop> for ProducerActor {
     type Result = ResponseActFuture<Self, bool>;
 
-    fn handle(&mut self, msg: Stop, _: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, msg: Stop, ctx: &mut Context<Self>) -> Self::Result {
         self.state = State::Stopping;
-        self.send_gate.close();
-        let flushed = self.flush_everything();
+        self.stage.gate_mut().close();
+        let flushed = self.flush_everything(ctx);
         let flushed: Pin<Box<dyn ActorFuture<Self, Output = bool>>> = match msg.timeout {
             None => Box::pin(flushed.map(|_, _, _| true)),
             Some(timeout) => Box::pin(flushed.timeout(timeout).map(|result, _, _| result.is_ok())),
@@ -899,23 +563,3 @@ impl Handler<Stop> for ProducerActor {
         }))
     }
 }
-
-impl ProducerActor {
-    /// A stop's deadline passed: every record not delivered yet fails.
-    fn abandon_everything(&mut self) {
-        tracing::warn!("stop timed out; failing the records not delivered yet");
-        let waiting = self.awaiting_topic.drain().flat_map(|(_, queue)| queue);
-        let waiting: Vec<Waiting> = waiting
-            .chain(self.pool.take_waiters().into_iter().map(|(w, _)| w))
-            .collect();
-        for w in waiting {
-            w.ticket.refuse(ProducerError::Cancelled);
-        }
-        for partition in self.partitions.values() {
-            partition.do_send(Abandon);
-        }
-    }
-}
-
-mod transactions;
-pub use transactions::{BeginTransaction, EndTransaction, SendOffsetsToTransaction};

@@ -63,7 +63,7 @@ impl Handler<BeginTransaction> for ProducerActor {
                 .map(|result, actor, _| {
                     let result = result.unwrap_or(Err(ProducerError::Closed));
                     if result.is_ok() {
-                        actor.send_gate.begin_transaction();
+                        actor.stage.gate_mut().begin_transaction();
                     }
                     result
                 }),
@@ -74,16 +74,16 @@ impl Handler<BeginTransaction> for ProducerActor {
 impl Handler<EndTransaction> for ProducerActor {
     type Result = ResponseActFuture<Self, Result<(), ProducerError>>;
 
-    fn handle(&mut self, msg: EndTransaction, _: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, msg: EndTransaction, ctx: &mut Context<Self>) -> Self::Result {
         let coordinator = match self.txn_coordinator() {
             Ok(c) => c,
             Err(e) => return Box::pin(fut::ready(Err(e))),
         };
-        self.send_gate.end_transaction();
+        self.stage.gate_mut().end_transaction();
         // Records admitted before this message belong to the transaction:
         // they reach their partitions (or are refused, dooming it) and
         // complete before EndTxn.
-        Box::pin(self.flush_everything().then(move |_, actor: &mut Self, _| {
+        Box::pin(self.flush_everything(ctx).then(move |_, actor: &mut Self, _| {
             async move {
                 coordinator
                     .send(TxnEnd { commit: msg.commit })

@@ -1,23 +1,6 @@
-//! The enqueue stage's rules: what a record costs, where it goes, whether a
-//! send is accepted, and what a refusal means.
-//!
-//! A record's life starts here. Before it reaches its partition's queue the
-//! producer must decide three things, and each is a pure function of what it
-//! already knows:
-//!
-//! 1. **Is a send accepted now?** [`SendGate`] is the one place that answers:
-//!    the producer runs, and a transactional producer is inside a transaction.
-//! 2. **What does the record cost?** [`estimated_size`] is what counts against
-//!    `max_request_size` and `buffer_memory`.
-//! 3. **Which partition?** [`choose_partition`]: the explicit one (checked),
-//!    the key's (murmur2, as Java), or the sticky partitioner's.
-//!
-//! When a record is refused, [`refusal_dooms_transaction`] says whether the
-//! open transaction must now abort (as in the Java client), so that it never
-//! commits without a record its caller sent.
-//!
-//! Nothing here reads a clock; the waits (metadata, buffer space) are driven
-//! by the caller.
+//! The pure rules of the enqueue stage: whether a send is accepted, what a
+//! record costs, where it goes, and what a refusal means for an open
+//! transaction. [`super::EnqueueStage`] applies them in order.
 
 use crate::error::ProducerError;
 use crate::metadata::TopicInfo;
