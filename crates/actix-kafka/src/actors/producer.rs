@@ -17,30 +17,27 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use futures_util::future::join_all;
 use tokio::sync::oneshot;
 
 use super::metadata::{GetTopic, ListenForTopics, MetadataActor, ShutdownMetadata, TopicsUpdated};
-use super::partition::{
-    Abandon, Append, AppendAll, AppendBatch, BatchCompleted, FlushPartition, PartitionAccumulatorActor,
-    PartitionSettings, SetIdentity,
-};
+use super::partition::{Append, AppendAll, AppendBatch, BatchCompleted};
 use super::transaction::{IdentityChanged, ListenForIdentity, TransactionCoordinatorActor, TxnBatchFailed};
-use crate::accumulator::{PartitionQueue, ProducerIdentity, QueueConfig};
+use crate::accumulator::ProducerIdentity;
 use crate::clock::now_ms;
 use crate::config::ProducerConfig;
-use crate::delivery::{Group, Ticket};
+use crate::delivery::Ticket;
 use crate::error::ProducerError;
-use crate::metadata::validate_topic_name;
-use crate::record::RecordMetadata;
 use kafka_producer_core::enqueue::{EnqueueEvent, EnqueueLimits, EnqueueStage, HandOver, LazyNow, Payload};
 
 mod messages;
 mod outbox;
+mod partitions;
+mod requests;
 mod transactions;
 
 pub use messages::*;
-use outbox::{FastMap, Outbox, TopicPartition};
+use outbox::Outbox;
+use partitions::Partitions;
 pub use transactions::{BeginTransaction, EndTransaction, SendOffsetsToTransaction};
 
 /// Memory a record holds besides its encoded bytes until its batch
@@ -57,16 +54,15 @@ enum State {
 /// See the module documentation.
 pub struct ProducerActor {
     config: Arc<ProducerConfig>,
-    acks: i16,
     metadata: Addr<MetadataActor>,
-    partitions: FastMap<TopicPartition, Addr<PartitionAccumulatorActor>>,
+    partitions: Partitions,
     stage: EnqueueStage<Ticket>,
     subscribers: Vec<Recipient<DeliveryEvent>>,
     state: State,
     /// When the buffer-wait timer fires, and its handle.
     pool_timer: Option<(Instant, SpawnHandle)>,
-    /// Idempotence: the current identity and who bumps it.
-    identity: Option<ProducerIdentity>,
+    /// Idempotence and transactions: who bumps the identity and who runs
+    /// the transaction protocol.
     coordinator: Option<Addr<TransactionCoordinatorActor>>,
     /// Who waits for the enqueue stage to empty (flush, commit, stop).
     drain_waiters: Vec<oneshot::Sender<()>>,
@@ -92,17 +88,16 @@ impl ProducerActor {
             bookkeeping: RECORD_BOOKKEEPING,
             transactional: config.is_transactional(),
         };
+        let (coordinator, identity) = idempotence.unzip();
         ProducerActor {
-            acks: config.effective_acks().code(),
             stage: EnqueueStage::new(limits, seed),
+            partitions: Partitions::new(config.clone(), metadata.clone(), coordinator.clone(), identity),
             config,
             metadata,
-            partitions: FastMap::default(),
             subscribers: Vec::new(),
             state: State::Running,
             pool_timer: None,
-            identity: idempotence.as_ref().map(|(_, identity)| *identity),
-            coordinator: idempotence.map(|(coordinator, _)| coordinator),
+            coordinator,
             drain_waiters: Vec::new(),
             outbox: None,
         }
@@ -201,17 +196,22 @@ impl ProducerActor {
                 };
                 match &mut self.outbox {
                     Some(outbox) => outbox.push(partition, append),
-                    None => self.accumulator(&topic, partition, ctx).do_send(append),
+                    None => self
+                        .partitions
+                        .get(&topic, partition, || ctx.address().recipient())
+                        .do_send(append),
                 }
             }
             Payload::Batch { builder, .. } => {
                 // Behind the records already handed over, whatever their partition.
                 self.send_outbox(ctx);
-                self.accumulator(&topic, partition, ctx).do_send(AppendBatch {
-                    builder,
-                    reserved,
-                    ticket,
-                });
+                self.partitions
+                    .get(&topic, partition, || ctx.address().recipient())
+                    .do_send(AppendBatch {
+                        builder,
+                        reserved,
+                        ticket,
+                    });
             }
         }
     }
@@ -243,55 +243,10 @@ impl ProducerActor {
         let collected = std::mem::take(&mut outbox.partitions);
         outbox.index.clear();
         for ((topic, partition), appends) in collected {
-            self.accumulator(&topic, partition, ctx)
+            self.partitions
+                .get(&topic, partition, || ctx.address().recipient())
                 .do_send(AppendAll(appends));
         }
-    }
-
-    /// The partition's accumulator, started on first use.
-    fn accumulator(
-        &mut self,
-        topic: &Arc<str>,
-        partition: i32,
-        ctx: &mut Context<Self>,
-    ) -> Addr<PartitionAccumulatorActor> {
-        let key = (topic.clone(), partition);
-        if let Some(addr) = self.partitions.get(&key) {
-            return addr.clone();
-        }
-        let c = &self.config;
-        let mut queue = PartitionQueue::new(
-            topic.clone(),
-            partition,
-            QueueConfig {
-                max_batch_size: c.max_batch_size,
-                linger: Duration::from_millis(c.linger_ms),
-                retry_backoff: Duration::from_millis(c.retry_backoff_ms),
-                delivery_timeout: Duration::from_millis(c.request_timeout_ms),
-                compression: c.compression_type,
-                idempotent: c.is_idempotent(),
-                transactional: c.is_transactional(),
-            },
-        );
-        if let Some(identity) = self.identity {
-            queue.set_identity(identity);
-        }
-        let settings = PartitionSettings {
-            acks: self.acks,
-            request_timeout_ms: i32::try_from(c.request_timeout_ms).unwrap_or(i32::MAX),
-            retry_backoff: c.retry_backoff(),
-            transactional_id: c.transactional_id.clone(),
-        };
-        let addr = PartitionAccumulatorActor::new(
-            queue,
-            settings,
-            self.metadata.clone(),
-            ctx.address().recipient(),
-            self.coordinator.clone(),
-        )
-        .start();
-        self.partitions.insert(key, addr.clone());
-        addr
     }
 
     /// Makes sure the buffer-wait timer fires by `deadline`. Cheap when it
@@ -333,22 +288,7 @@ impl ProducerActor {
     fn flush_everything(&mut self, ctx: &mut Context<Self>) -> impl ActorFuture<Self, Output = ()> {
         self.enqueue_drained(ctx)
             .into_actor(self)
-            .then(|_, actor: &mut Self, _| actor.flush_all().into_actor(actor))
-    }
-
-    fn flush_all(&self) -> impl std::future::Future<Output = ()> {
-        let waits: Vec<_> = self
-            .partitions
-            .values()
-            .map(|addr| {
-                let (tx, rx) = oneshot::channel();
-                addr.do_send(FlushPartition(tx));
-                rx
-            })
-            .collect();
-        async move {
-            join_all(waits).await;
-        }
+            .then(|_, actor: &mut Self, _| actor.partitions.flush_all().into_actor(actor))
     }
 
     /// A stop's deadline passed: every record not delivered yet fails.
@@ -357,9 +297,7 @@ impl ProducerActor {
         for ticket in self.stage.abandon() {
             ticket.refuse(ProducerError::Cancelled);
         }
-        for partition in self.partitions.values() {
-            partition.do_send(Abandon);
-        }
+        self.partitions.abandon_all();
     }
 }
 
@@ -410,52 +348,6 @@ impl Handler<EnqueueAll> for ProducerActor {
     }
 }
 
-impl Handler<Produce> for ProducerActor {
-    type Result = ResponseFuture<Result<RecordMetadata, ProducerError>>;
-
-    fn handle(&mut self, msg: Produce, ctx: &mut Context<Self>) -> Self::Result {
-        let (group, ticket) = Ticket::single(None);
-        let stage = group.enqueue_stage();
-        let enqueue = Enqueue {
-            record: msg.0,
-            ticket,
-        };
-        self.enqueue(enqueue, &mut LazyNow::new(Instant::now), ctx);
-        Box::pin(async move {
-            stage.await;
-            group.enqueue_result(0)?;
-            group.delivery(0).await
-        })
-    }
-}
-
-impl Handler<ProduceAll> for ProducerActor {
-    type Result = ResponseFuture<Vec<Result<RecordMetadata, ProducerError>>>;
-
-    fn handle(&mut self, msg: ProduceAll, ctx: &mut Context<Self>) -> Self::Result {
-        let group = Group::new(msg.0.len(), None);
-        let stage = group.enqueue_stage();
-        let enqueues = msg
-            .0
-            .into_iter()
-            .zip(group.tickets())
-            .map(|(record, ticket)| Enqueue { record, ticket });
-        self.enqueue_many(enqueues, ctx);
-        Box::pin(async move {
-            stage.await;
-            let deliveries = (0..group.len()).map(|index| {
-                let enqueued = group.enqueue_result(index);
-                let delivery = group.delivery(index);
-                async move {
-                    enqueued?;
-                    delivery.await
-                }
-            });
-            join_all(deliveries).await
-        })
-    }
-}
-
 impl Handler<BatchCompleted> for ProducerActor {
     type Result = ();
 
@@ -495,10 +387,7 @@ impl Handler<IdentityChanged> for ProducerActor {
     type Result = ();
 
     fn handle(&mut self, msg: IdentityChanged, _: &mut Context<Self>) {
-        self.identity = Some(msg.0);
-        for partition in self.partitions.values() {
-            partition.do_send(SetIdentity(msg.0));
-        }
+        self.partitions.set_identity(msg.0);
     }
 }
 
@@ -515,29 +404,6 @@ impl Handler<Flush> for ProducerActor {
 
     fn handle(&mut self, _: Flush, ctx: &mut Context<Self>) -> Self::Result {
         Box::pin(self.flush_everything(ctx))
-    }
-}
-
-impl Handler<PartitionsFor> for ProducerActor {
-    type Result = ResponseFuture<Result<Vec<i32>, ProducerError>>;
-
-    fn handle(&mut self, msg: PartitionsFor, _: &mut Context<Self>) -> Self::Result {
-        if let Err(reason) = validate_topic_name(&msg.0) {
-            return Box::pin(std::future::ready(Err(ProducerError::InvalidTopic {
-                topic: msg.0,
-                reason: reason.to_string(),
-            })));
-        }
-        let (reply, answer) = oneshot::channel();
-        self.metadata.do_send(GetTopic {
-            topic: Arc::from(msg.0),
-            deadline: Instant::now() + Duration::from_millis(self.config.max_block_ms),
-            reply,
-        });
-        Box::pin(async move {
-            let info = answer.await.map_err(|_| ProducerError::Closed)??;
-            Ok((0..info.partition_count).collect())
-        })
     }
 }
 
