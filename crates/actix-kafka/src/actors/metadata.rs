@@ -1,24 +1,22 @@
-//! `MetadataActor`: owns [`ClusterMetadata`], the broker connections, and the
-//! waiters for topics and leaders.
+//! `MetadataActor`: drives the core's [`MetadataManager`] (when to refresh,
+//! who waits for which answer) and owns the broker connections.
 //!
-//! One Metadata request is in flight at a time; requests for a refresh that
-//! arrive meanwhile are folded into the next one. Topic waiters wait until
-//! their deadline (`max_block_ms`); leader waiters are answered after the
-//! next refresh.
+//! Every handler hands the manager what happened, then sends the Metadata
+//! request it asks for (if any) and delivers the answers it produced. A
+//! tick checks deadlines and the metadata's age.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use kafka_wire::messages::metadata::MetadataRequest;
-use kafka_wire::ErrorCode;
 use tokio::sync::oneshot;
 
 use crate::config::ProducerConfig;
 use crate::connection::{BrokerConnectionActor, Call, Close, ConnectionConfig};
 use crate::error::ProducerError;
-use crate::metadata::{ClusterMetadata, TopicInfo, TopicState};
+use crate::metadata::{MetadataEvent, MetadataManager, RefreshConfig, TopicInfo};
 
 /// How often waiters' deadlines and the metadata age are checked.
 const TICK: Duration = Duration::from_millis(50);
@@ -104,60 +102,31 @@ pub struct ConnectionTo {
 #[rtype(result = "()")]
 pub struct ShutdownMetadata;
 
-struct TopicWaiter {
-    topic: Arc<str>,
-    deadline: Instant,
-    started: Instant,
-    reply: oneshot::Sender<Result<TopicInfo, ProducerError>>,
-}
-
-struct LeaderWaiter {
-    topic: Arc<str>,
-    partition: i32,
-    reply: oneshot::Sender<Result<Leader, ProducerError>>,
-}
+type TopicReply = oneshot::Sender<Result<TopicInfo, ProducerError>>;
+type LeaderReply = oneshot::Sender<Result<Leader, ProducerError>>;
+type ClusterReply = oneshot::Sender<Result<(), ProducerError>>;
 
 /// See the module documentation.
 pub struct MetadataActor {
     config: Arc<ProducerConfig>,
-    cluster: ClusterMetadata,
-    bootstrap: Vec<String>,
+    manager: MetadataManager<TopicReply, LeaderReply, ClusterReply>,
     connections: HashMap<i32, Addr<BrokerConnectionActor>>,
-    /// Topics the producer has asked about; every refresh covers them all.
-    topics: HashSet<Arc<str>>,
-    topic_waiters: Vec<TopicWaiter>,
-    leader_waiters: Vec<LeaderWaiter>,
-    cluster_waiters: Vec<AwaitCluster>,
-    last_error: Option<String>,
     listeners: Vec<Recipient<TopicsUpdated>>,
-    refreshing: bool,
-    refresh_requested: bool,
-    /// When the last refresh succeeded, and when the next may start.
-    last_success: Option<Instant>,
-    not_before: Instant,
-    /// Which broker the next refresh asks (rotates on failure).
-    next_broker: usize,
 }
 
 impl MetadataActor {
     /// A metadata actor for `config`.
     pub fn new(config: Arc<ProducerConfig>) -> Self {
-        MetadataActor {
+        let manager = MetadataManager::new(RefreshConfig {
             bootstrap: config.bootstrap_addresses(),
+            max_age: Duration::from_millis(config.metadata_max_age_ms),
+            retry_backoff: Duration::from_millis(config.retry_backoff_ms),
+        });
+        MetadataActor {
             config,
-            cluster: ClusterMetadata::default(),
+            manager,
             connections: HashMap::new(),
-            topics: HashSet::new(),
-            topic_waiters: Vec::new(),
-            leader_waiters: Vec::new(),
-            cluster_waiters: Vec::new(),
-            last_error: None,
             listeners: Vec::new(),
-            refreshing: false,
-            refresh_requested: true,
-            last_success: None,
-            not_before: Instant::now(),
-            next_broker: 0,
         }
     }
 
@@ -184,146 +153,53 @@ impl MetadataActor {
         conn
     }
 
-    fn leader(&mut self, topic: &str, partition: i32) -> Option<Leader> {
-        let node_id = self.cluster.leader(topic, partition)?;
-        let addr = self.cluster.broker(node_id)?.to_string();
-        Some(Leader {
-            node_id,
-            connection: self.connection_to(node_id, &addr),
-        })
-    }
-
-    /// The broker the next refresh asks: the known brokers in turn, or the
-    /// bootstrap list (as pseudo node ids -1, -2, ...) before we know any.
-    fn refresh_target(&mut self) -> (i32, Addr<BrokerConnectionActor>) {
-        let mut brokers: Vec<(i32, String)> = self.cluster.brokers().map(|b| (b.node_id, b.addr)).collect();
-        if brokers.is_empty() {
-            brokers = self
-                .bootstrap
-                .iter()
-                .enumerate()
-                .map(|(i, addr)| (-1 - i as i32, addr.clone()))
-                .collect();
-        }
-        brokers.sort();
-        let (node_id, addr) = brokers[self.next_broker % brokers.len()].clone();
-        (node_id, self.connection_to(node_id, &addr))
-    }
-
-    fn maybe_refresh(&mut self, ctx: &mut Context<Self>) {
-        let now = Instant::now();
-        let stale = self
-            .last_success
-            .is_none_or(|t| now >= t + Duration::from_millis(self.config.metadata_max_age_ms));
-        if self.refreshing || now < self.not_before || !(self.refresh_requested || stale) {
-            return;
-        }
-        self.refreshing = true;
-        self.refresh_requested = false;
-        let topics: Vec<String> = self.topics.iter().map(|t| t.to_string()).collect();
-        let request = MetadataRequest {
-            allow_auto_topic_creation: true,
-            ..MetadataRequest::for_topics(topics)
-        };
-        let (_, target) = self.refresh_target();
-        target
-            .send(Call(request))
-            .into_actor(self)
-            .map(|result, actor, ctx| {
-                actor.refreshing = false;
-                match result {
-                    Ok(Ok(response)) => {
-                        actor.cluster.update(&response);
-                        actor.last_success = Some(Instant::now());
-                        actor.after_refresh();
+    /// Sends the refresh the manager asks for, and delivers its answers.
+    fn drive(&mut self, ctx: &mut Context<Self>) {
+        if let Some(refresh) = self.manager.poll_refresh(Instant::now()) {
+            let request = MetadataRequest {
+                allow_auto_topic_creation: true,
+                ..MetadataRequest::for_topics(refresh.topics)
+            };
+            self.connection_to(refresh.node_id, &refresh.addr)
+                .send(Call(request))
+                .into_actor(self)
+                .map(|result, actor, ctx| {
+                    let now = Instant::now();
+                    match result {
+                        Ok(Ok(response)) => actor.manager.handle_refresh_response(&response, now),
+                        Ok(Err(e)) => actor.manager.handle_refresh_failed(e.to_string(), now),
+                        Err(e) => actor.manager.handle_refresh_failed(e.to_string(), now),
                     }
-                    Ok(Err(e)) => actor.refresh_failed(e.to_string()),
-                    Err(e) => actor.refresh_failed(e.to_string()),
-                }
-                actor.maybe_refresh(ctx);
-            })
-            .spawn(ctx);
+                    actor.drive(ctx);
+                })
+                .spawn(ctx);
+        }
+        self.deliver();
     }
 
-    fn refresh_failed(&mut self, reason: String) {
-        tracing::warn!(%reason, "metadata refresh failed");
-        self.last_error = Some(reason.clone());
-        self.next_broker += 1;
-        self.refresh_requested = true;
-        self.not_before = Instant::now() + Duration::from_millis(self.config.retry_backoff_ms);
-        // Leader waiters learn nothing new; let them retry after their backoff.
-        for w in self.leader_waiters.drain(..) {
-            let _ = w.reply.send(Err(ProducerError::Connection {
-                broker: "metadata".to_string(),
-                reason: reason.clone(),
-            }));
-        }
-    }
-
-    fn after_refresh(&mut self) {
-        for w in self.cluster_waiters.drain(..) {
-            let _ = w.reply.send(Ok(()));
-        }
-        let mut updated = Vec::new();
-        for topic in &self.topics {
-            if let Some(TopicState::Known(info)) = self.cluster.topic(topic) {
-                updated.push(info.clone());
-            }
-        }
-        for listener in &self.listeners {
-            listener.do_send(TopicsUpdated(updated.clone()));
-        }
-        let waiters = std::mem::take(&mut self.topic_waiters);
-        for w in waiters {
-            match self.cluster.topic(&w.topic) {
-                Some(TopicState::Known(info)) => {
-                    let _ = w.reply.send(Ok(info.clone()));
+    /// Delivers the answers the manager produced.
+    fn deliver(&mut self) {
+        while let Some(event) = self.manager.poll_event() {
+            match event {
+                MetadataEvent::Topic(reply, answer) => {
+                    let _ = reply.send(answer);
                 }
-                Some(TopicState::Failed(code)) => {
-                    let _ = w.reply.send(Err(ProducerError::Broker {
-                        code: *code,
-                        message: None,
-                    }));
+                MetadataEvent::Leader(reply, answer) => {
+                    let answer = answer.map(|(node_id, addr)| Leader {
+                        node_id,
+                        connection: self.connection_to(node_id, &addr),
+                    });
+                    let _ = reply.send(answer);
                 }
-                _ => {
-                    // Unknown so far: ask again after the backoff, as Java does.
-                    self.refresh_requested = true;
-                    self.not_before = Instant::now() + Duration::from_millis(self.config.retry_backoff_ms);
-                    self.topic_waiters.push(w);
+                MetadataEvent::Cluster(reply, answer) => {
+                    let _ = reply.send(answer);
+                }
+                MetadataEvent::TopicsUpdated(topics) => {
+                    for listener in &self.listeners {
+                        listener.do_send(TopicsUpdated(topics.clone()));
+                    }
                 }
             }
-        }
-        for w in std::mem::take(&mut self.leader_waiters) {
-            let answer = self.leader(&w.topic, w.partition).ok_or(ProducerError::Broker {
-                code: ErrorCode::LEADER_NOT_AVAILABLE,
-                message: None,
-            });
-            let _ = w.reply.send(answer);
-        }
-    }
-
-    fn expire_waiters(&mut self) {
-        let now = Instant::now();
-        let (expired, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.cluster_waiters)
-            .into_iter()
-            .partition(|w| now >= w.deadline);
-        self.cluster_waiters = kept;
-        for w in expired {
-            let _ = w.reply.send(Err(ProducerError::Connection {
-                broker: self.bootstrap.join(","),
-                reason: self.last_error.clone().unwrap_or_else(|| "no answer".to_string()),
-            }));
-        }
-        let (expired, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.topic_waiters)
-            .into_iter()
-            .partition(|w| now >= w.deadline);
-        self.topic_waiters = kept;
-        for w in expired {
-            let waited_ms = now.saturating_duration_since(w.started).as_millis() as u64;
-            let _ = w.reply.send(Err(ProducerError::UnknownTopic {
-                topic: w.topic.to_string(),
-                waited_ms,
-            }));
         }
     }
 }
@@ -333,10 +209,10 @@ impl Actor for MetadataActor {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         ctx.run_interval(TICK, |actor, ctx| {
-            actor.expire_waiters();
-            actor.maybe_refresh(ctx);
+            actor.manager.handle_timeout(Instant::now());
+            actor.drive(ctx);
         });
-        self.maybe_refresh(ctx);
+        self.drive(ctx);
     }
 }
 
@@ -344,23 +220,10 @@ impl Handler<GetTopic> for MetadataActor {
     type Result = ();
 
     fn handle(&mut self, msg: GetTopic, ctx: &mut Context<Self>) {
-        if let Some(TopicState::Known(info)) = self.cluster.topic(&msg.topic) {
-            let _ = msg.reply.send(Ok(info.clone()));
-            return;
-        }
-        // Ask now for a topic we never asked about; a topic that was missing
-        // before is asked again too, after the usual backoff.
-        if self.topics.insert(msg.topic.clone()) {
-            self.not_before = Instant::now();
-        }
-        self.refresh_requested = true;
-        self.topic_waiters.push(TopicWaiter {
-            topic: msg.topic,
-            deadline: msg.deadline,
-            started: Instant::now(),
-            reply: msg.reply,
-        });
-        self.maybe_refresh(ctx);
+        let now = Instant::now();
+        self.manager
+            .handle_get_topic(msg.topic, msg.deadline, msg.reply, now);
+        self.drive(ctx);
     }
 }
 
@@ -368,20 +231,9 @@ impl Handler<GetLeader> for MetadataActor {
     type Result = ();
 
     fn handle(&mut self, msg: GetLeader, ctx: &mut Context<Self>) {
-        if !msg.refresh {
-            if let Some(leader) = self.leader(&msg.topic, msg.partition) {
-                let _ = msg.reply.send(Ok(leader));
-                return;
-            }
-        }
-        self.topics.insert(msg.topic.clone());
-        self.refresh_requested = true;
-        self.leader_waiters.push(LeaderWaiter {
-            topic: msg.topic,
-            partition: msg.partition,
-            reply: msg.reply,
-        });
-        self.maybe_refresh(ctx);
+        self.manager
+            .handle_get_leader(msg.topic, msg.partition, msg.refresh, msg.reply);
+        self.drive(ctx);
     }
 }
 
@@ -389,12 +241,8 @@ impl Handler<AwaitCluster> for MetadataActor {
     type Result = ();
 
     fn handle(&mut self, msg: AwaitCluster, ctx: &mut Context<Self>) {
-        if self.last_success.is_some() {
-            let _ = msg.reply.send(Ok(()));
-        } else {
-            self.cluster_waiters.push(msg);
-            self.maybe_refresh(ctx);
-        }
+        self.manager.handle_await_cluster(msg.deadline, msg.reply);
+        self.drive(ctx);
     }
 }
 
@@ -402,8 +250,9 @@ impl Handler<AnyConnection> for MetadataActor {
     type Result = ();
 
     fn handle(&mut self, msg: AnyConnection, _: &mut Context<Self>) {
-        self.next_broker += 1;
-        let _ = msg.reply.send(Ok(self.refresh_target()));
+        self.manager.rotate_broker();
+        let (node_id, addr) = self.manager.any_broker();
+        let _ = msg.reply.send(Ok((node_id, self.connection_to(node_id, &addr))));
     }
 }
 
@@ -427,15 +276,8 @@ impl Handler<ShutdownMetadata> for MetadataActor {
     type Result = ();
 
     fn handle(&mut self, _: ShutdownMetadata, ctx: &mut Context<Self>) {
-        for w in self.topic_waiters.drain(..) {
-            let _ = w.reply.send(Err(ProducerError::Closed));
-        }
-        for w in self.leader_waiters.drain(..) {
-            let _ = w.reply.send(Err(ProducerError::Closed));
-        }
-        for w in self.cluster_waiters.drain(..) {
-            let _ = w.reply.send(Err(ProducerError::Closed));
-        }
+        self.manager.close(ProducerError::Closed);
+        self.deliver();
         for (_, conn) in self.connections.drain() {
             conn.do_send(Close);
         }

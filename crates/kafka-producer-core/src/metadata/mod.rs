@@ -1,13 +1,16 @@
 //! What the producer knows about the cluster: brokers, topics, leaders.
 //!
-//! [`ClusterMetadata`] is plain data updated from Metadata responses; the
-//! `MetadataActor` owns one and decides when to refresh it.
+//! [`ClusterMetadata`] is plain data updated from Metadata responses;
+//! [`MetadataManager`] decides when to refresh it and answers who waits.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use kafka_wire::messages::metadata::MetadataResponse;
 use kafka_wire::ErrorCode;
+
+mod refresh;
+pub use refresh::{MetadataEvent, MetadataManager, Refresh, RefreshConfig};
 
 /// A broker's address.
 #[derive(Debug, Clone, PartialEq, Eq)]
