@@ -7,6 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use actix_kafka::config::Acks;
+use actix_kafka::error::TopicNameError;
 use actix_kafka::{Produce, Producer, ProducerConfig, ProducerError, ProducerRecord};
 use actix_kafka_integration::{bootstrap, create_topic, unique_topic};
 use common::{consume, record_count};
@@ -72,7 +73,15 @@ async fn invalid_topic_names_are_refused_and_good_records_around_them_land() {
             match result {
                 Err(ProducerError::InvalidTopic { topic, reason }) => {
                     assert_eq!(topic, bad);
-                    assert!(!reason.is_empty());
+                    let expected = match bad {
+                        "" => TopicNameError::Empty,
+                        "." | ".." => TopicNameError::Dots,
+                        long if long.len() > 249 => TopicNameError::TooLong { length: long.len() },
+                        other => TopicNameError::IllegalCharacter {
+                            character: other.chars().find(|c| !c.is_ascii_alphanumeric()).unwrap(),
+                        },
+                    };
+                    assert_eq!(reason, &expected, "topic {bad:?}");
                 }
                 other => panic!("topic {bad:?}: expected InvalidTopic, got {other:?}"),
             }

@@ -30,9 +30,9 @@ use crate::clock::now_ms;
 use crate::config::ProducerConfig;
 use crate::delivery::{DeliveryFuture, DeliveryResult, Group, Ticket};
 use crate::error::ProducerError;
-use crate::record::{Header, ProducerRecord, RecordMetadata};
+use crate::record::{wire_headers, Header, ProducerRecord, RecordMetadata};
 use kafka_wire::compression::Compression;
-use kafka_wire::record::{RecordBatchBuilder, RecordHeader};
+use kafka_wire::record::RecordBatchBuilder;
 
 /// A running producer. Cloning it is cheap; all clones feed the same actors.
 #[derive(Clone)]
@@ -80,13 +80,7 @@ impl BatchBuilder {
             return None;
         }
         let timestamp = timestamp.unwrap_or_else(now_ms);
-        let headers: Vec<RecordHeader<'_>> = headers
-            .iter()
-            .map(|h| RecordHeader {
-                key: &h.key,
-                value: h.value.as_deref(),
-            })
-            .collect();
+        let headers = wire_headers(headers);
         let size = self.builder.record_size(timestamp, key, value, &headers);
         if self.builder.size() + size > self.max_request_size {
             return None;

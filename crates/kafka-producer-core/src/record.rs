@@ -13,6 +13,22 @@ pub struct Header {
     pub value: Option<Bytes>,
 }
 
+impl Header {
+    /// The header as the batch encoder takes it (borrowed, no copy).
+    pub fn as_wire(&self) -> kafka_wire::record::RecordHeader<'_> {
+        kafka_wire::record::RecordHeader {
+            key: &self.key,
+            value: self.value.as_deref(),
+        }
+    }
+}
+
+/// Headers as the batch encoder takes them (borrowed; no allocation when
+/// there are none).
+pub fn wire_headers(headers: &[Header]) -> Vec<kafka_wire::record::RecordHeader<'_>> {
+    headers.iter().map(Header::as_wire).collect()
+}
+
 /// A record to produce.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProducerRecord {

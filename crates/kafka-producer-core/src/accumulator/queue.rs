@@ -11,7 +11,7 @@ use kafka_wire::record::{
 };
 use kafka_wire::ErrorCode;
 
-use crate::error::{DataOutcome, ProducerError};
+use crate::error::{DataOutcome, EncodeFailure, ProducerError};
 use crate::record::{RecordMetadata, TimestampType};
 
 /// The settings a queue needs.
@@ -495,7 +495,7 @@ impl<T> PartitionQueue<T> {
                 // Nothing was sent; fail the batch rather than block the
                 // partition behind it.
                 let error = ProducerError::Encode {
-                    reason: e.to_string(),
+                    reason: EncodeFailure::from(&e),
                 };
                 let (completions, released) = self.drop_batch(batch, &error);
                 Poll::Failed {

@@ -10,7 +10,7 @@ use super::rules::{
     check_record_size, choose_partition, estimated_size, max_record_size, refusal_dooms_transaction, SendGate,
 };
 use crate::accumulator::BufferPool;
-use crate::error::ProducerError;
+use crate::error::{EncodeFailure, ProducerError};
 use crate::metadata::{validate_topic_name, TopicInfo};
 use crate::partitioner::{FastRng, StickyPartitioner};
 use crate::record::ProducerRecord;
@@ -235,7 +235,7 @@ impl<T> EnqueueStage<T> {
         let checked = self.gate.check().and_then(|()| {
             if builder.is_empty() {
                 Err(ProducerError::Encode {
-                    reason: "a batch needs at least one record".to_string(),
+                    reason: EncodeFailure::EmptyBatch,
                 })
             } else {
                 check_topic_name(topic)
@@ -443,7 +443,7 @@ impl<T> EnqueueStage<T> {
 fn check_topic_name(topic: &str) -> Result<(), ProducerError> {
     validate_topic_name(topic).map_err(|reason| ProducerError::InvalidTopic {
         topic: topic.to_string(),
-        reason: reason.to_string(),
+        reason,
     })
 }
 

@@ -9,6 +9,8 @@ use std::sync::Arc;
 use kafka_wire::messages::metadata::MetadataResponse;
 use kafka_wire::ErrorCode;
 
+use crate::error::TopicNameError;
+
 mod refresh;
 pub use refresh::{MetadataEvent, MetadataManager, Refresh, RefreshConfig};
 
@@ -140,23 +142,21 @@ impl ClusterMetadata {
 
 /// Checks a topic name the way Kafka does: 1 to 249 characters of
 /// `[a-zA-Z0-9._-]`, and not `.` or `..`.
-pub fn validate_topic_name(topic: &str) -> Result<(), &'static str> {
+pub fn validate_topic_name(topic: &str) -> Result<(), TopicNameError> {
     if topic.is_empty() {
-        return Err("topic name is empty");
+        return Err(TopicNameError::Empty);
     }
     if topic == "." || topic == ".." {
-        return Err("topic name cannot be \".\" or \"..\"");
+        return Err(TopicNameError::Dots);
     }
     if topic.len() > 249 {
-        return Err("topic name is longer than 249 characters");
+        return Err(TopicNameError::TooLong { length: topic.len() });
     }
-    if !topic
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
-    {
-        return Err("topic name may only contain ASCII letters, digits, '.', '_' and '-'");
+    let allowed = |c: &char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    match topic.chars().find(|c| !allowed(c)) {
+        Some(character) => Err(TopicNameError::IllegalCharacter { character }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -70,7 +70,7 @@ impl Handler<PartitionsFor> for ProducerActor {
         if let Err(reason) = validate_topic_name(&msg.0) {
             return Box::pin(std::future::ready(Err(ProducerError::InvalidTopic {
                 topic: msg.0,
-                reason: reason.to_string(),
+                reason,
             })));
         }
         let (reply, answer) = oneshot::channel();

@@ -22,6 +22,9 @@ use std::fmt;
 
 use kafka_wire::{DecodeError, ErrorCode};
 
+mod details;
+pub use details::{BrokerId, EncodeFailure, TopicNameError};
+
 /// How the caller should react to an error (mirrors the Java client's classification).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -123,7 +126,8 @@ pub enum ProducerError {
         /// The rejected name.
         topic: String,
         /// Why it is invalid.
-        reason: String,
+        #[source]
+        reason: TopicNameError,
     },
 
     /// The brokers answered metadata requests, but the topic was not among the
@@ -199,7 +203,8 @@ pub enum ProducerError {
     #[error("the record batch could not be encoded: {reason}; the record was not sent")]
     Encode {
         /// What failed.
-        reason: String,
+        #[source]
+        reason: EncodeFailure,
     },
 
     /// The producer is stopped or stopping, so it accepts nothing new. The record was
@@ -527,7 +532,7 @@ mod tests {
             (
                 ProducerError::InvalidTopic {
                     topic: "a b".into(),
-                    reason: "space".into(),
+                    reason: TopicNameError::IllegalCharacter { character: ' ' },
                 },
                 Abortable,
             ),
@@ -558,7 +563,9 @@ mod tests {
             (ProducerError::BatchExpired { waited_ms: 40_000 }, Retriable),
             (
                 ProducerError::Encode {
-                    reason: "zstd failed".into(),
+                    reason: EncodeFailure::Compression {
+                        message: "zstd failed".into(),
+                    },
                 },
                 Abortable,
             ),
@@ -726,9 +733,9 @@ mod tests {
             (
                 ProducerError::InvalidTopic {
                     topic: "bad topic".into(),
-                    reason: "space".into(),
+                    reason: TopicNameError::IllegalCharacter { character: ' ' },
                 },
-                &["bad topic", "space"],
+                &["bad topic", "' ' is not allowed"],
             ),
             (
                 ProducerError::UnknownTopic {
@@ -760,7 +767,9 @@ mod tests {
             ),
             (
                 ProducerError::Encode {
-                    reason: "zstd failed".into(),
+                    reason: EncodeFailure::Compression {
+                        message: "zstd failed".into(),
+                    },
                 },
                 &["zstd failed"],
             ),
@@ -946,7 +955,7 @@ mod tests {
         );
         assert_eq!(
             ProducerError::Encode {
-                reason: String::new()
+                reason: EncodeFailure::EmptyBatch
             }
             .outcome(),
             DataOutcome::NotWritten
