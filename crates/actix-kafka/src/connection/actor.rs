@@ -355,7 +355,10 @@ impl Connection {
                     written: None,
                 });
             }
-            Err(e) => call.fail(ConnectionError::Encode(e.to_string())),
+            Err(e) => call.fail(ConnectionError::Encode {
+                node_id,
+                reason: e.to_string(),
+            }),
         }
     }
 
@@ -378,7 +381,15 @@ impl Connection {
         let correlation_id = self.next_correlation_id();
         let segments = match encode_request(&request, version, correlation_id, Some(&config.client_id)) {
             Ok(segments) => segments,
-            Err(e) => return fail(routing, ConnectionError::Encode(e.to_string())),
+            Err(e) => {
+                return fail(
+                    routing,
+                    ConnectionError::Encode {
+                        node_id,
+                        reason: e.to_string(),
+                    },
+                )
+            }
         };
         let partitions: usize = request.topic_data.iter().map(|t| t.partition_data.len()).sum();
         tracing::trace!(
@@ -447,7 +458,9 @@ impl Actor for BrokerConnectionActor {
                     .fail(ConnectionError::Disconnected { node_id, reason });
             }
         }
-        self.fail_queued(ConnectionError::Closed);
+        self.fail_queued(ConnectionError::Closed {
+            node_id: self.node_id(),
+        });
     }
 }
 
@@ -491,9 +504,10 @@ impl BrokerConnectionActor {
             .is_some_and(|p| !p.expects_response());
         if unanswered {
             let reason = "an acks=0 produce request gets no response; send it as ProducePartition";
-            return Box::pin(std::future::ready(Err(ConnectionError::Encode(
-                reason.to_owned(),
-            ))));
+            return Box::pin(std::future::ready(Err(ConnectionError::Encode {
+                node_id: self.node_id(),
+                reason: reason.to_owned(),
+            })));
         }
         let (reply, response) = oneshot::channel();
         self.calls.push_back(Box::new(CallJob {
@@ -502,7 +516,8 @@ impl BrokerConnectionActor {
             reply,
         }));
         self.kick(ctx);
-        Box::pin(async move { response.await.unwrap_or(Err(ConnectionError::Closed)) })
+        let node_id = self.node_id();
+        Box::pin(async move { response.await.unwrap_or(Err(ConnectionError::Closed { node_id })) })
     }
 }
 
@@ -518,7 +533,8 @@ impl Handler<ProducePartition> for BrokerConnectionActor {
             self.flush_scheduled = true;
             ctx.notify(Flush);
         }
-        Box::pin(async move { result.await.unwrap_or(Err(ConnectionError::Closed)) })
+        let node_id = self.node_id();
+        Box::pin(async move { result.await.unwrap_or(Err(ConnectionError::Closed { node_id })) })
     }
 }
 
@@ -532,7 +548,8 @@ impl Handler<GetApiVersions> for BrokerConnectionActor {
         let (reply, result) = oneshot::channel();
         self.version_waiters.push(reply);
         self.kick(ctx);
-        Box::pin(async move { result.await.unwrap_or(Err(ConnectionError::Closed)) })
+        let node_id = self.node_id();
+        Box::pin(async move { result.await.unwrap_or(Err(ConnectionError::Closed { node_id })) })
     }
 }
 
