@@ -23,12 +23,12 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 
-use super::coalesce::{ProduceCoalescer, ProduceRouting};
-use super::in_flight::InFlight;
 use super::{
     version_within, Call, CallWithin, Close, ConnectionConfig, ConnectionError, GetApiVersions,
     PartitionResult, ProducePartition,
 };
+use kafka_producer_core::connection::coalesce::{ProduceCoalescer, ProduceRouting};
+use kafka_producer_core::connection::in_flight::InFlight;
 
 /// Where one partition's produce result goes.
 type PartitionReply = oneshot::Sender<Result<PartitionResult, ConnectionError>>;
@@ -294,7 +294,7 @@ impl BrokerConnectionActor {
         };
         let expired = conn.in_flight.expire(Instant::now());
         if expired.is_empty() {
-            if conn.in_flight.len() == 0 && conn.last_active.elapsed() >= self.config.idle_timeout {
+            if conn.in_flight.is_empty() && conn.last_active.elapsed() >= self.config.idle_timeout {
                 self.close_idle(ctx);
             }
             return;
@@ -526,7 +526,7 @@ impl Handler<ProducePartition> for BrokerConnectionActor {
 
     fn handle(&mut self, batch: ProducePartition, ctx: &mut Self::Context) -> Self::Result {
         let (reply, result) = oneshot::channel();
-        self.produce.push(batch, reply);
+        self.produce.push(batch.into(), reply);
         // Write on the next turn, after every message already in the mailbox,
         // so that they all share one request.
         if !self.flush_scheduled {

@@ -59,12 +59,11 @@ use kafka_wire::messages::api_versions::ApiVersionsResponse;
 use kafka_wire::messages::Request;
 
 mod actor;
-mod coalesce;
-mod in_flight;
 #[cfg(test)]
 mod tests;
 
 pub use actor::BrokerConnectionActor;
+pub(crate) use kafka_producer_core::connection::coalesce::PendingBatch;
 pub(crate) use kafka_producer_core::connection::version_within;
 pub use kafka_producer_core::connection::{ConnectionConfig, ConnectionError, PartitionResult};
 
@@ -136,6 +135,21 @@ pub struct ProducePartition {
     /// The Produce versions the batch may be sent at (see [`CallWithin`]);
     /// `None` for any.
     pub versions: Option<VersionRange>,
+}
+
+impl From<ProducePartition> for PendingBatch {
+    fn from(batch: ProducePartition) -> Self {
+        PendingBatch {
+            topic: batch.topic,
+            partition: batch.partition,
+            records: batch.records,
+            acks: batch.acks,
+            timeout_ms: batch.timeout_ms,
+            transactional_id: batch.transactional_id,
+            deadline: batch.deadline,
+            versions: batch.versions,
+        }
+    }
 }
 
 impl Message for ProducePartition {

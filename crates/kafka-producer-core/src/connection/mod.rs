@@ -16,6 +16,9 @@ use kafka_wire::ErrorCode;
 
 use crate::error::ProducerError;
 
+pub mod coalesce;
+pub mod in_flight;
+
 /// How to reach and talk to one broker.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectionConfig {

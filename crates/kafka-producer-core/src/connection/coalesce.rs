@@ -1,7 +1,7 @@
 //! Coalescing pending partition batches into produce requests, and routing
 //! the response back per partition (sans-IO).
 //!
-//! [`ProduceCoalescer`] holds the [`ProducePartition`]s that wait to be
+//! [`ProduceCoalescer`] holds the [`PendingBatch`]es that wait to be
 //! written. [`ProduceCoalescer::next_request`] takes the oldest one and every
 //! later one that can share its request (same acks, timeout and transactional
 //! id, and a topic-partition not already in the request) and returns the
@@ -11,18 +11,42 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Instant;
 
+use bytes::Bytes;
+
 use kafka_wire::messages::produce::{
     PartitionProduceData, PartitionProduceResponse, ProduceRequest, ProduceResponse, TopicProduceData,
 };
 
 use kafka_wire::api::VersionRange;
 
-use super::{ConnectionError, PartitionResult, ProducePartition};
+use super::{ConnectionError, PartitionResult};
+
+/// One partition's record batch waiting to be written (the plain form of
+/// `actix-kafka`'s `ProducePartition` message).
+#[derive(Debug, Clone)]
+pub struct PendingBatch {
+    /// Topic name.
+    pub topic: String,
+    /// Partition index.
+    pub partition: i32,
+    /// One encoded record batch (v2), moved into the request without a copy.
+    pub records: Bytes,
+    /// Acknowledgements required: 0, 1 or -1 (all).
+    pub acks: i16,
+    /// How long the broker may wait for the acknowledgements, in ms.
+    pub timeout_ms: i32,
+    /// The transactional id, for transactional producers.
+    pub transactional_id: Option<String>,
+    /// When a batch still unwritten fails with [`ConnectionError::Expired`].
+    pub deadline: Option<Instant>,
+    /// The Produce versions the batch may be sent at (`None`: any).
+    pub versions: Option<VersionRange>,
+}
 
 /// Partition batches waiting to be written, oldest first.
 #[derive(Debug)]
-pub(crate) struct ProduceCoalescer<T> {
-    pending: VecDeque<(ProducePartition, T)>,
+pub struct ProduceCoalescer<T> {
+    pending: VecDeque<(PendingBatch, T)>,
 }
 
 impl<T> Default for ProduceCoalescer<T> {
@@ -35,7 +59,7 @@ impl<T> Default for ProduceCoalescer<T> {
 
 impl<T> ProduceCoalescer<T> {
     /// Queues one partition's batch with whoever gets its result.
-    pub fn push(&mut self, batch: ProducePartition, responder: T) {
+    pub fn push(&mut self, batch: PendingBatch, responder: T) {
         self.pending.push_back((batch, responder));
     }
 
@@ -111,7 +135,7 @@ impl<T> ProduceCoalescer<T> {
 
 /// Who gets the result of each partition of one produce request.
 #[derive(Debug)]
-pub(crate) struct ProduceRouting<T> {
+pub struct ProduceRouting<T> {
     routes: Vec<(String, i32, T)>,
     /// The Produce versions the request may be sent at (`None`: any).
     pub versions: Option<VersionRange>,
@@ -201,14 +225,13 @@ impl<T> ProduceRouting<T> {
 
 #[cfg(test)]
 mod tests {
-    use bytes::Bytes;
     use kafka_wire::messages::produce::{LeaderIdAndEpoch, TopicProduceResponse};
     use kafka_wire::ErrorCode;
 
     use super::*;
 
-    fn batch(topic: &str, partition: i32, acks: i16) -> ProducePartition {
-        ProducePartition {
+    fn batch(topic: &str, partition: i32, acks: i16) -> PendingBatch {
+        PendingBatch {
             topic: topic.into(),
             partition,
             records: Bytes::from(format!("{topic}-{partition}")),
@@ -297,7 +320,7 @@ mod tests {
     #[test]
     fn batches_pinned_to_other_versions_are_separate_requests() {
         let mut c = ProduceCoalescer::default();
-        let pinned = |partition, versions| ProducePartition {
+        let pinned = |partition, versions| PendingBatch {
             versions,
             ..batch("t", partition, 1)
         };
