@@ -59,6 +59,7 @@ use kafka_wire::messages::api_versions::ApiVersionsResponse;
 use kafka_wire::messages::Request;
 
 mod actor;
+mod io;
 #[cfg(test)]
 mod tests;
 
