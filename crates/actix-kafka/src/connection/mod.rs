@@ -7,10 +7,12 @@
 //! can be sent with [`Call`] (or [`CallWithin`] a version range); produce batches are sent one partition at a time
 //! with [`ProducePartition`] and the actor coalesces every partition that is
 //! pending when it writes into one `ProduceRequest`, routing each partition's
-//! result back to its sender. The rules are sans-IO structs (the in-flight
-//! table and the produce coalescer, unit-tested without sockets); the actor
-//! only moves bytes and timers. Both socket halves are driven from the actor's
-//! own context, so handlers never block and never wait on I/O:
+//! result back to its sender. The rules are sans-IO structs in
+//! [`kafka_producer_core::connection`] (the in-flight table and the produce
+//! coalescer, unit-tested without sockets); the actor (`actor.rs`) only moves
+//! bytes and timers, and the socket futures (`io.rs`) run over any
+//! `AsyncRead + AsyncWrite` stream. Both socket halves are driven from the
+//! actor's own context, so handlers never block and never wait on I/O:
 //!
 //! ```text
 //!  Call<R>, ProducePartition, GetApiVersions
@@ -25,7 +27,7 @@
 //!                             ▼                               │
 //!                 writer future (write_vectored)   reader stream (FrameDecoder)
 //!                             ▼                               │
-//!                     TcpStream write half           TcpStream read half
+//!                  transport write half           transport read half
 //! ```
 //!
 //! # Failure handling
