@@ -9,6 +9,7 @@
 
 pub mod accumulator;
 pub mod config;
+pub mod connection;
 pub mod enqueue;
 pub mod error;
 pub mod metadata;

@@ -319,7 +319,7 @@ impl PartitionAccumulatorActor {
                             waited_ms: created.elapsed().as_millis() as u64,
                         })
                     }
-                    Ok(Err(e)) => SendOutcome::Failed(connection_error(node_id, e)),
+                    Ok(Err(e)) => SendOutcome::Failed(e.into()),
                     Err(_) => SendOutcome::Failed(ProducerError::Disconnected {
                         broker: node_id,
                         reason: "connection actor stopped".to_string(),
@@ -391,29 +391,6 @@ impl PartitionAccumulatorActor {
         for (_, waiter) in done {
             let _ = waiter.send(());
         }
-    }
-}
-
-/// The producer's view of a connection failure.
-pub(crate) fn connection_error(node_id: i32, e: ConnectionError) -> ProducerError {
-    match e {
-        ConnectionError::Connect { addr, reason } => ProducerError::Connection { broker: addr, reason },
-        ConnectionError::Timeout { timeout_ms, .. } => ProducerError::RequestTimedOut {
-            broker: node_id,
-            timeout_ms,
-        },
-        ConnectionError::Disconnected { reason, .. } => ProducerError::Disconnected {
-            broker: node_id,
-            reason,
-        },
-        ConnectionError::Closed => ProducerError::Disconnected {
-            broker: node_id,
-            reason: "connection closed".to_string(),
-        },
-        other => ProducerError::Protocol {
-            broker: node_id.to_string(),
-            reason: other.to_string(),
-        },
     }
 }
 

@@ -33,7 +33,6 @@ use kafka_wire::messages::init_producer_id::InitProducerIdRequest;
 use tokio::sync::oneshot;
 
 use super::metadata::{AnyConnection, ConnectionTo, MetadataActor};
-use super::partition::connection_error;
 use crate::accumulator::ProducerIdentity;
 use crate::config::ProducerConfig;
 use crate::connection::BrokerConnectionActor;
@@ -139,7 +138,7 @@ async fn find_coordinator(
         .send(Call(FindCoordinatorRequest::single(key_type, key)))
         .await
         .map_err(|_| ProducerError::Closed)?
-        .map_err(|e| connection_error(node_id, e))?;
+        .map_err(ProducerError::from)?;
     let found = response.coordinator(key).ok_or_else(|| ProducerError::Protocol {
         broker: node_id.to_string(),
         reason: "FindCoordinator answered without the key".to_string(),
@@ -204,7 +203,7 @@ where
                 match actix_rt::time::timeout(left, attempt).await {
                     Ok(Ok(Ok(response))) if error_of(&response).is_ok() => return Ok(response),
                     Ok(Ok(Ok(response))) => ProducerError::from_broker(error_of(&response), None),
-                    Ok(Ok(Err(e))) => connection_error(node_id, e),
+                    Ok(Ok(Err(e))) => ProducerError::from(e),
                     Ok(Err(_)) => ProducerError::Closed,
                     Err(_) => ProducerError::RequestTimedOut {
                         broker: node_id,
@@ -281,7 +280,7 @@ async fn init_producer_id(
         metadata.do_send(AnyConnection { reply });
         let error = match answer.await.unwrap_or(Err(ProducerError::Closed)) {
             Err(e) => e,
-            Ok((node_id, connection)) => match connection.send(Call(request.clone())).await {
+            Ok((_, connection)) => match connection.send(Call(request.clone())).await {
                 Ok(Ok(response)) if response.error_code.is_ok() => {
                     return Ok(ProducerIdentity {
                         producer_id: response.producer_id,
@@ -291,11 +290,11 @@ async fn init_producer_id(
                 Ok(Ok(response)) => ProducerError::from_broker(response.error_code, None),
                 // A broker before KIP-360 (InitProducerId < v3) cannot bump:
                 // a fresh producer id serves the same purpose.
-                Ok(Err(ConnectionError::Encode(_))) if request.producer_id >= 0 => {
+                Ok(Err(ConnectionError::Encode { .. })) if request.producer_id >= 0 => {
                     request = InitProducerIdRequest::new(None, timeout_ms);
                     continue;
                 }
-                Ok(Err(e)) => connection_error(node_id, e),
+                Ok(Err(e)) => ProducerError::from(e),
                 Err(_) => ProducerError::Closed,
             },
         };
@@ -458,12 +457,12 @@ pub struct TxnSendOffsets {
 async fn cluster_protocol(metadata: &Addr<MetadataActor>) -> Result<TxnProtocol, ProducerError> {
     let (reply, answer) = oneshot::channel();
     metadata.do_send(AnyConnection { reply });
-    let (node_id, connection) = answer.await.unwrap_or(Err(ProducerError::Closed))?;
+    let (_, connection) = answer.await.unwrap_or(Err(ProducerError::Closed))?;
     let versions = connection
         .send(GetApiVersions)
         .await
         .map_err(|_| ProducerError::Closed)?
-        .map_err(|e| connection_error(node_id, e))?;
+        .map_err(ProducerError::from)?;
     Ok(TxnProtocol::from_api_versions(&versions))
 }
 

@@ -1,46 +1,36 @@
-//! The actor: connection state, handlers, and the socket futures.
+//! The actor: connection state and handlers; the socket futures are in `io`.
 
 use std::any::Any;
 use std::collections::VecDeque;
 use std::fmt;
-use std::io::{self, IoSlice};
 use std::mem;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use bytes::{Buf, Bytes, BytesMut};
-use futures_util::stream::{self, Stream};
+use bytes::Bytes;
 use kafka_wire::api::{ApiKey, NegotiatedVersions, VersionRange};
 use kafka_wire::frame::{decode_response, encode_request, peek_correlation_id, FrameDecoder};
-use kafka_wire::header::decode_response_header;
-use kafka_wire::messages::api_versions::{ApiVersionsRequest, ApiVersionsResponse};
+use kafka_wire::messages::api_versions::ApiVersionsResponse;
 use kafka_wire::messages::produce::{ProduceRequest, ProduceResponse};
 use kafka_wire::messages::{Request, Response};
-use kafka_wire::{DecodeError, EncodeError, ErrorCode, Reader};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::TcpStream;
+use kafka_wire::EncodeError;
 use tokio::sync::{mpsc, oneshot};
 
-use super::coalesce::{ProduceCoalescer, ProduceRouting};
-use super::in_flight::InFlight;
 use super::{
     version_within, Call, CallWithin, Close, ConnectionConfig, ConnectionError, GetApiVersions,
     PartitionResult, ProducePartition,
 };
+use kafka_producer_core::connection::coalesce::{ProduceCoalescer, ProduceRouting};
+use kafka_producer_core::connection::in_flight::InFlight;
 
-/// Where one partition's produce result goes.
-type PartitionReply = oneshot::Sender<Result<PartitionResult, ConnectionError>>;
+use super::io::{
+    establish, frames, write_loop, Established, Inbound, NoAckReply, PartitionReply, ReadFailure, WriteJob,
+};
+
 /// Where an `ApiVersions` answer goes.
 type VersionsReply = oneshot::Sender<Result<Arc<ApiVersionsResponse>, ConnectionError>>;
 
-/// Most write jobs gathered into one vectored write sequence.
-const MAX_JOBS_PER_WRITE: usize = 64;
-/// Most buffers handed to one `write_vectored` call.
-const MAX_IO_SLICES: usize = 64;
-/// Read buffer growth step.
-const READ_CHUNK: usize = 64 * 1024;
 /// How often batches waiting to be written are checked against their deadline.
 const EXPIRY_TICK: Duration = Duration::from_millis(50);
 
@@ -179,7 +169,7 @@ impl BrokerConnectionActor {
         let api_versions = Arc::new(api_versions);
         tracing::info!(node_id = self.node_id(), addr = %self.config.addr, ?versions, "connected");
 
-        let (read_half, write_half) = stream.into_split();
+        let (read_half, write_half) = tokio::io::split(stream);
         let decoder = FrameDecoder::new(self.config.max_frame_size);
         let reader = ctx.add_stream(Box::pin(frames(read_half, buffer, decoder, generation)));
         let (writer, jobs) = mpsc::unbounded_channel();
@@ -294,7 +284,7 @@ impl BrokerConnectionActor {
         };
         let expired = conn.in_flight.expire(Instant::now());
         if expired.is_empty() {
-            if conn.in_flight.len() == 0 && conn.last_active.elapsed() >= self.config.idle_timeout {
+            if conn.in_flight.is_empty() && conn.last_active.elapsed() >= self.config.idle_timeout {
                 self.close_idle(ctx);
             }
             return;
@@ -355,7 +345,10 @@ impl Connection {
                     written: None,
                 });
             }
-            Err(e) => call.fail(ConnectionError::Encode(e.to_string())),
+            Err(e) => call.fail(ConnectionError::Encode {
+                node_id,
+                reason: e.to_string(),
+            }),
         }
     }
 
@@ -378,7 +371,15 @@ impl Connection {
         let correlation_id = self.next_correlation_id();
         let segments = match encode_request(&request, version, correlation_id, Some(&config.client_id)) {
             Ok(segments) => segments,
-            Err(e) => return fail(routing, ConnectionError::Encode(e.to_string())),
+            Err(e) => {
+                return fail(
+                    routing,
+                    ConnectionError::Encode {
+                        node_id,
+                        reason: e.to_string(),
+                    },
+                )
+            }
         };
         let partitions: usize = request.topic_data.iter().map(|t| t.partition_data.len()).sum();
         tracing::trace!(
@@ -447,7 +448,9 @@ impl Actor for BrokerConnectionActor {
                     .fail(ConnectionError::Disconnected { node_id, reason });
             }
         }
-        self.fail_queued(ConnectionError::Closed);
+        self.fail_queued(ConnectionError::Closed {
+            node_id: self.node_id(),
+        });
     }
 }
 
@@ -491,9 +494,10 @@ impl BrokerConnectionActor {
             .is_some_and(|p| !p.expects_response());
         if unanswered {
             let reason = "an acks=0 produce request gets no response; send it as ProducePartition";
-            return Box::pin(std::future::ready(Err(ConnectionError::Encode(
-                reason.to_owned(),
-            ))));
+            return Box::pin(std::future::ready(Err(ConnectionError::Encode {
+                node_id: self.node_id(),
+                reason: reason.to_owned(),
+            })));
         }
         let (reply, response) = oneshot::channel();
         self.calls.push_back(Box::new(CallJob {
@@ -502,7 +506,8 @@ impl BrokerConnectionActor {
             reply,
         }));
         self.kick(ctx);
-        Box::pin(async move { response.await.unwrap_or(Err(ConnectionError::Closed)) })
+        let node_id = self.node_id();
+        Box::pin(async move { response.await.unwrap_or(Err(ConnectionError::Closed { node_id })) })
     }
 }
 
@@ -511,14 +516,15 @@ impl Handler<ProducePartition> for BrokerConnectionActor {
 
     fn handle(&mut self, batch: ProducePartition, ctx: &mut Self::Context) -> Self::Result {
         let (reply, result) = oneshot::channel();
-        self.produce.push(batch, reply);
+        self.produce.push(batch.into(), reply);
         // Write on the next turn, after every message already in the mailbox,
         // so that they all share one request.
         if !self.flush_scheduled {
             self.flush_scheduled = true;
             ctx.notify(Flush);
         }
-        Box::pin(async move { result.await.unwrap_or(Err(ConnectionError::Closed)) })
+        let node_id = self.node_id();
+        Box::pin(async move { result.await.unwrap_or(Err(ConnectionError::Closed { node_id })) })
     }
 }
 
@@ -532,7 +538,8 @@ impl Handler<GetApiVersions> for BrokerConnectionActor {
         let (reply, result) = oneshot::channel();
         self.version_waiters.push(reply);
         self.kick(ctx);
-        Box::pin(async move { result.await.unwrap_or(Err(ConnectionError::Closed)) })
+        let node_id = self.node_id();
+        Box::pin(async move { result.await.unwrap_or(Err(ConnectionError::Closed { node_id })) })
     }
 }
 
@@ -558,19 +565,6 @@ impl Handler<Flush> for BrokerConnectionActor {
         self.flush_scheduled = false;
         self.kick(ctx);
     }
-}
-
-/// One event from the reader stream of connection `generation`.
-struct Inbound {
-    generation: u64,
-    event: Result<Bytes, ReadFailure>,
-}
-
-enum ReadFailure {
-    /// End of stream or an I/O error.
-    Closed(String),
-    /// The framing is broken (e.g. a frame above `max_frame_size`).
-    Frame(DecodeError),
 }
 
 impl StreamHandler<Inbound> for BrokerConnectionActor {
@@ -724,246 +718,5 @@ impl Responder for ProduceReply {
         for reply in self.routing.into_responders() {
             let _ = reply.send(Err(error.clone()));
         }
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Socket I/O.
-
-/// Encoded request segments for the writer, with the `acks = 0` partitions
-/// to resolve once they are written.
-struct WriteJob {
-    segments: Vec<Bytes>,
-    written: Option<NoAckReply>,
-}
-
-/// The partitions of an `acks = 0` request: they succeed once the request is
-/// written. If it never is (the connection went away first), dropping this
-/// fails them with `Disconnected`.
-struct NoAckReply {
-    node_id: i32,
-    replies: Vec<PartitionReply>,
-}
-
-impl NoAckReply {
-    fn written(mut self) {
-        for reply in mem::take(&mut self.replies) {
-            let _ = reply.send(Ok(PartitionResult::no_ack()));
-        }
-    }
-}
-
-impl Drop for NoAckReply {
-    fn drop(&mut self) {
-        for reply in self.replies.drain(..) {
-            let _ = reply.send(Err(ConnectionError::Disconnected {
-                node_id: self.node_id,
-                reason: "the connection closed while the acks=0 request was being written".to_owned(),
-            }));
-        }
-    }
-}
-
-/// Writes jobs in order until the channel closes (`Ok`) or a write fails.
-/// Jobs that are ready together go out in one vectored write sequence.
-async fn write_loop(
-    mut half: OwnedWriteHalf,
-    mut jobs: mpsc::UnboundedReceiver<WriteJob>,
-) -> Result<(), String> {
-    let mut batch = Vec::new();
-    let mut segments = VecDeque::new();
-    while let Some(job) = jobs.recv().await {
-        batch.push(job);
-        while batch.len() < MAX_JOBS_PER_WRITE {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        for job in &mut batch {
-            segments.extend(job.segments.drain(..).filter(|s| !s.is_empty()));
-        }
-        if let Err(e) = write_segments(&mut half, &mut segments).await {
-            // Unwritten acks=0 partitions fail as `batch` is dropped.
-            return Err(format!("write failed: {e}"));
-        }
-        for job in batch.drain(..) {
-            if let Some(reply) = job.written {
-                reply.written();
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Writes every segment, without copying, with vectored writes.
-async fn write_segments<W: AsyncWrite + Unpin>(w: &mut W, segments: &mut VecDeque<Bytes>) -> io::Result<()> {
-    while !segments.is_empty() {
-        let mut written = {
-            let slices: Vec<IoSlice<'_>> = segments
-                .iter()
-                .take(MAX_IO_SLICES)
-                .map(|s| IoSlice::new(s))
-                .collect();
-            w.write_vectored(&slices).await?
-        };
-        if written == 0 {
-            return Err(io::ErrorKind::WriteZero.into());
-        }
-        while written > 0 {
-            let Some(front) = segments.front_mut() else {
-                break;
-            };
-            if written >= front.len() {
-                written -= front.len();
-                segments.pop_front();
-            } else {
-                front.advance(written);
-                written = 0;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Reads into `buffer` until it holds a whole frame, and returns its body.
-async fn read_frame<R: AsyncRead + Unpin>(
-    r: &mut R,
-    buffer: &mut BytesMut,
-    decoder: &FrameDecoder,
-) -> Result<Bytes, ReadFailure> {
-    loop {
-        match decoder.decode(buffer) {
-            Ok(Some(frame)) => return Ok(frame),
-            Ok(None) => {}
-            Err(e) => return Err(ReadFailure::Frame(e)),
-        }
-        if buffer.capacity() - buffer.len() < READ_CHUNK / 4 {
-            buffer.reserve(READ_CHUNK);
-        }
-        match r.read_buf(buffer).await {
-            Ok(0) => return Err(ReadFailure::Closed("the broker closed the connection".to_owned())),
-            Ok(_) => {}
-            Err(e) => return Err(ReadFailure::Closed(format!("read failed: {e}"))),
-        }
-    }
-}
-
-/// The response frames of one connection; the last event is its failure.
-fn frames(
-    read_half: OwnedReadHalf,
-    buffer: BytesMut,
-    decoder: FrameDecoder,
-    generation: u64,
-) -> impl Stream<Item = Inbound> {
-    stream::unfold(Some((read_half, buffer)), move |state| {
-        let decoder = decoder.clone();
-        async move {
-            let (mut read_half, mut buffer) = state?;
-            match read_frame(&mut read_half, &mut buffer, &decoder).await {
-                Ok(body) => Some((
-                    Inbound {
-                        generation,
-                        event: Ok(body),
-                    },
-                    Some((read_half, buffer)),
-                )),
-                Err(failure) => Some((
-                    Inbound {
-                        generation,
-                        event: Err(failure),
-                    },
-                    None,
-                )),
-            }
-        }
-    })
-}
-
-/// A connected, negotiated socket.
-struct Established {
-    stream: TcpStream,
-    /// Bytes read past the `ApiVersions` response (normally none).
-    buffer: BytesMut,
-    api_versions: ApiVersionsResponse,
-    next_correlation_id: i32,
-}
-
-/// Connects (within `connect_timeout`, with TCP_NODELAY) and negotiates API
-/// versions (within `request_timeout`).
-async fn establish(config: ConnectionConfig) -> Result<Established, String> {
-    let connect = TcpStream::connect(config.addr.as_str());
-    let mut stream = match tokio::time::timeout(config.connect_timeout, connect).await {
-        Ok(Ok(stream)) => stream,
-        Ok(Err(e)) => return Err(e.to_string()),
-        Err(_) => return Err(format!("connect timed out after {:?}", config.connect_timeout)),
-    };
-    stream
-        .set_nodelay(true)
-        .map_err(|e| format!("setting TCP_NODELAY: {e}"))?;
-    let mut buffer = BytesMut::new();
-    let decoder = FrameDecoder::new(config.max_frame_size);
-    let negotiation = negotiate(&mut stream, &mut buffer, &decoder, &config.client_id);
-    let (api_versions, next_correlation_id) = tokio::time::timeout(config.request_timeout, negotiation)
-        .await
-        .map_err(|_| format!("ApiVersions got no answer within {:?}", config.request_timeout))??;
-    Ok(Established {
-        stream,
-        buffer,
-        api_versions,
-        next_correlation_id,
-    })
-}
-
-/// Sends `ApiVersions` at our highest version; on `UNSUPPORTED_VERSION`
-/// retries at the highest version both sides support. Returns the answer and
-/// the next free correlation id.
-async fn negotiate(
-    stream: &mut TcpStream,
-    buffer: &mut BytesMut,
-    decoder: &FrameDecoder,
-    client_id: &str,
-) -> Result<(ApiVersionsResponse, i32), String> {
-    let api = ApiKey::ApiVersions;
-    let request = ApiVersionsRequest::default();
-    let mut version = api.supported().max;
-    let mut correlation_id = 0;
-    loop {
-        let segments =
-            encode_request(&request, version, correlation_id, Some(client_id)).map_err(|e| e.to_string())?;
-        write_segments(stream, &mut segments.into())
-            .await
-            .map_err(|e| format!("writing ApiVersions: {e}"))?;
-        let body = read_frame(stream, buffer, decoder)
-            .await
-            .map_err(|failure| match failure {
-                ReadFailure::Closed(reason) => format!("reading ApiVersions: {reason}"),
-                ReadFailure::Frame(e) => format!("reading ApiVersions: {e}"),
-            })?;
-        let mut header = Reader::new(&body, false);
-        let got = decode_response_header(&mut header, api, version)
-            .map_err(|e| format!("undecodable ApiVersions response: {e}"))?;
-        if got != correlation_id {
-            return Err(format!(
-                "ApiVersions response has correlation id {got}, expected {correlation_id}"
-            ));
-        }
-        let response = ApiVersionsResponse::decode_any(header.rest(), version)
-            .map_err(|e| format!("undecodable ApiVersions response: {e}"))?;
-        correlation_id += 1;
-        if response.error_code == ErrorCode::UNSUPPORTED_VERSION {
-            if let Some(lower) = response.fallback_version().filter(|&lower| lower < version) {
-                tracing::debug!(from = version, to = lower, "ApiVersions version fallback");
-                version = lower;
-                continue;
-            }
-        }
-        if !response.error_code.is_ok() {
-            return Err(format!(
-                "ApiVersions v{version} failed with {}",
-                response.error_code
-            ));
-        }
-        return Ok((response, correlation_id));
     }
 }

@@ -10,7 +10,7 @@ use kafka_wire::api::ApiKey;
 
 /// One request awaiting its response.
 #[derive(Debug)]
-pub(crate) struct Entry<T> {
+pub struct Entry<T> {
     /// The id the broker echoes.
     pub correlation_id: i32,
     /// The API called.
@@ -25,7 +25,7 @@ pub(crate) struct Entry<T> {
 
 /// Requests in flight on one connection, in the order they were written.
 #[derive(Debug)]
-pub(crate) struct InFlight<T> {
+pub struct InFlight<T> {
     entries: VecDeque<Entry<T>>,
 }
 
@@ -89,6 +89,11 @@ impl<T> InFlight<T> {
     /// How many requests are in flight.
     pub fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    /// Whether no request is in flight.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
     }
 }
 

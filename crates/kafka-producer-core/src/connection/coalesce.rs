@@ -1,7 +1,7 @@
 //! Coalescing pending partition batches into produce requests, and routing
 //! the response back per partition (sans-IO).
 //!
-//! [`ProduceCoalescer`] holds the [`ProducePartition`]s that wait to be
+//! [`ProduceCoalescer`] holds the [`PendingBatch`]es that wait to be
 //! written. [`ProduceCoalescer::next_request`] takes the oldest one and every
 //! later one that can share its request (same acks, timeout and transactional
 //! id, and a topic-partition not already in the request) and returns the
@@ -11,18 +11,42 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Instant;
 
+use bytes::Bytes;
+
 use kafka_wire::messages::produce::{
     PartitionProduceData, PartitionProduceResponse, ProduceRequest, ProduceResponse, TopicProduceData,
 };
 
 use kafka_wire::api::VersionRange;
 
-use super::{ConnectionError, PartitionResult, ProducePartition};
+use super::{ConnectionError, PartitionResult};
+
+/// One partition's record batch waiting to be written (the plain form of
+/// `actix-kafka`'s `ProducePartition` message).
+#[derive(Debug, Clone)]
+pub struct PendingBatch {
+    /// Topic name.
+    pub topic: String,
+    /// Partition index.
+    pub partition: i32,
+    /// One encoded record batch (v2), moved into the request without a copy.
+    pub records: Bytes,
+    /// Acknowledgements required: 0, 1 or -1 (all).
+    pub acks: i16,
+    /// How long the broker may wait for the acknowledgements, in ms.
+    pub timeout_ms: i32,
+    /// The transactional id, for transactional producers.
+    pub transactional_id: Option<String>,
+    /// When a batch still unwritten fails with [`ConnectionError::Expired`].
+    pub deadline: Option<Instant>,
+    /// The Produce versions the batch may be sent at (`None`: any).
+    pub versions: Option<VersionRange>,
+}
 
 /// Partition batches waiting to be written, oldest first.
 #[derive(Debug)]
-pub(crate) struct ProduceCoalescer<T> {
-    pending: VecDeque<(ProducePartition, T)>,
+pub struct ProduceCoalescer<T> {
+    pending: VecDeque<(PendingBatch, T)>,
 }
 
 impl<T> Default for ProduceCoalescer<T> {
@@ -35,7 +59,7 @@ impl<T> Default for ProduceCoalescer<T> {
 
 impl<T> ProduceCoalescer<T> {
     /// Queues one partition's batch with whoever gets its result.
-    pub fn push(&mut self, batch: ProducePartition, responder: T) {
+    pub fn push(&mut self, batch: PendingBatch, responder: T) {
         self.pending.push_back((batch, responder));
     }
 
@@ -111,7 +135,7 @@ impl<T> ProduceCoalescer<T> {
 
 /// Who gets the result of each partition of one produce request.
 #[derive(Debug)]
-pub(crate) struct ProduceRouting<T> {
+pub struct ProduceRouting<T> {
     routes: Vec<(String, i32, T)>,
     /// The Produce versions the request may be sent at (`None`: any).
     pub versions: Option<VersionRange>,
@@ -126,27 +150,57 @@ impl<T> ProduceRouting<T> {
     /// Matches `response` to the partitions of the request. A partition the
     /// response does not mention gets a [`ConnectionError::Protocol`] (its
     /// outcome is unknown); results for partitions we did not send are ignored.
+    ///
+    /// The lookup goes from the answer to what was sent, keyed by borrowed
+    /// topic names: nothing is copied per answered partition, so the
+    /// memory used here is bounded by the number of partitions *sent*, however
+    /// many (or however long-named) partitions a hostile answer names.
     pub fn route(
         self,
         node_id: i32,
         response: ProduceResponse,
     ) -> Vec<(T, Result<PartitionResult, ConnectionError>)> {
-        let mut results: HashMap<(String, i32), PartitionProduceResponse> = HashMap::new();
-        for topic in response.responses {
-            for partition in topic.partition_responses {
-                results
-                    .entry((topic.name.clone(), partition.index))
-                    .or_insert(partition);
+        let mut answers: Vec<Option<PartitionProduceResponse>> = Vec::new();
+        answers.resize_with(self.routes.len(), || None);
+        let mut unexpected = 0usize;
+        {
+            // topic -> partition -> slot. The topic name is hashed once per
+            // topic entry of the answer, not once per partition entry (a
+            // long name times many entries would be a hashing bomb).
+            let mut sent: HashMap<&str, HashMap<i32, usize>> = HashMap::new();
+            for (slot, (topic, partition, _)) in self.routes.iter().enumerate() {
+                sent.entry(topic.as_str()).or_default().insert(*partition, slot);
+            }
+            for topic in response.responses {
+                let Some(partitions) = sent.get(topic.name.as_str()) else {
+                    unexpected += topic.partition_responses.len();
+                    continue;
+                };
+                for partition in topic.partition_responses {
+                    match partitions.get(&partition.index) {
+                        // The first answer for a partition wins.
+                        Some(&slot) => {
+                            if answers[slot].is_none() {
+                                answers[slot] = Some(partition);
+                            }
+                        }
+                        None => unexpected += 1,
+                    }
+                }
             }
         }
-        let routed = self
-            .routes
+        if unexpected > 0 {
+            tracing::warn!(
+                node_id,
+                unexpected,
+                "produce response has results for partitions not sent"
+            );
+        }
+        self.routes
             .into_iter()
-            .map(|(topic, partition, responder)| {
-                let key = (topic, partition);
-                let found = results.remove(&key);
-                let (topic, partition) = key;
-                let result = match found {
+            .zip(answers)
+            .map(|((topic, partition, responder), answer)| {
+                let result = match answer {
                     Some(p) => Ok(PartitionResult {
                         error_code: p.error_code,
                         base_offset: p.base_offset,
@@ -165,28 +219,19 @@ impl<T> ProduceRouting<T> {
                 };
                 (responder, result)
             })
-            .collect();
-        if !results.is_empty() {
-            tracing::warn!(
-                node_id,
-                unexpected = results.len(),
-                "produce response has results for partitions not sent"
-            );
-        }
-        routed
+            .collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use bytes::Bytes;
     use kafka_wire::messages::produce::{LeaderIdAndEpoch, TopicProduceResponse};
     use kafka_wire::ErrorCode;
 
     use super::*;
 
-    fn batch(topic: &str, partition: i32, acks: i16) -> ProducePartition {
-        ProducePartition {
+    fn batch(topic: &str, partition: i32, acks: i16) -> PendingBatch {
+        PendingBatch {
             topic: topic.into(),
             partition,
             records: Bytes::from(format!("{topic}-{partition}")),
@@ -275,7 +320,7 @@ mod tests {
     #[test]
     fn batches_pinned_to_other_versions_are_separate_requests() {
         let mut c = ProduceCoalescer::default();
-        let pinned = |partition, versions| ProducePartition {
+        let pinned = |partition, versions| PendingBatch {
             versions,
             ..batch("t", partition, 1)
         };
@@ -395,5 +440,102 @@ mod tests {
             }
         }
         assert_eq!(routed.iter().map(|(who, _)| *who).collect::<Vec<_>>(), [0, 1, 2]);
+    }
+
+    /// An unsigned varint, as flexible versions write lengths.
+    fn uvarint(out: &mut Vec<u8>, mut value: u32) {
+        while value >= 0x80 {
+            out.push((value as u8) | 0x80);
+            value >>= 7;
+        }
+        out.push(value as u8);
+    }
+
+    /// A hostile answer under the 100 MiB frame cap: the sent topic, whose
+    /// name is 1 MiB long, answered with 3 million partition entries that
+    /// were never sent, then one for a partition that was. Routing once
+    /// copied the name per entry (3 TB: "memory allocation failed"); now it
+    /// must finish quickly, and every sent partition gets its result or a
+    /// protocol error.
+    #[test]
+    fn a_hostile_answer_is_routed_without_copying_per_partition() {
+        use kafka_wire::api::ApiKey;
+        use kafka_wire::frame::{decode_response, DEFAULT_MAX_FRAME_SIZE};
+
+        const VERSION: i16 = 9; // flexible: varint lengths allow a 1 MiB name
+        const ENTRIES: u32 = 3_000_000;
+        const ENTRY_SIZE: usize = 4 + 2 + 8 + 8 + 8 + 1 + 1 + 1;
+        let name = "n".repeat(1 << 20);
+        let mut c = ProduceCoalescer::default();
+        c.push(batch(&name, 0, 1), "answered");
+        c.push(batch(&name, 1, 1), "omitted");
+        let (_, routing) = c.next_request().unwrap();
+
+        let mut body = Vec::with_capacity(name.len() + ENTRY_SIZE * (ENTRIES as usize + 1) + 64);
+        body.extend_from_slice(&7i32.to_be_bytes()); // correlation id
+        body.push(0); // header tagged fields
+        uvarint(&mut body, 1 + 1); // one topic
+        uvarint(&mut body, name.len() as u32 + 1);
+        body.extend_from_slice(name.as_bytes());
+        uvarint(&mut body, ENTRIES + 1 + 1);
+        let entry = |body: &mut Vec<u8>, index: i32, base_offset: i64| {
+            body.extend_from_slice(&index.to_be_bytes());
+            body.extend_from_slice(&0i16.to_be_bytes()); // error code
+            body.extend_from_slice(&base_offset.to_be_bytes());
+            body.extend_from_slice(&(-1i64).to_be_bytes()); // log append time
+            body.extend_from_slice(&0i64.to_be_bytes()); // log start offset
+            body.push(1); // no record errors
+            body.push(0); // null error message
+            body.push(0); // tagged fields
+        };
+        for index in 2..ENTRIES as i32 + 2 {
+            entry(&mut body, index, 0);
+        }
+        entry(&mut body, 0, 99);
+        body.push(0); // topic tagged fields
+        body.extend_from_slice(&0i32.to_be_bytes()); // throttle time
+        body.push(0); // tagged fields
+        assert!(body.len() < DEFAULT_MAX_FRAME_SIZE, "{} bytes", body.len());
+        let response: ProduceResponse = decode_response(ApiKey::Produce, VERSION, 7, &body).unwrap();
+        drop(body);
+        assert_eq!(
+            response.responses[0].partition_responses.len(),
+            ENTRIES as usize + 1
+        );
+
+        let started = Instant::now();
+        let routed = routing.route(3, response);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(routed.len(), 2);
+        let (who, answered) = &routed[0];
+        assert_eq!(*who, "answered");
+        assert_eq!(answered.as_ref().unwrap().base_offset, 99);
+        let (who, omitted) = &routed[1];
+        assert_eq!(*who, "omitted");
+        assert!(
+            matches!(omitted, Err(ConnectionError::Protocol { node_id: 3, .. })),
+            "{omitted:?}"
+        );
+    }
+
+    #[test]
+    fn the_first_answer_for_a_partition_wins_and_strangers_are_ignored() {
+        let mut c = ProduceCoalescer::default();
+        c.push(batch("a", 0, 1), "a0");
+        let (_, routing) = c.next_request().unwrap();
+        let routed = routing.route(
+            1,
+            response(vec![
+                ("a", vec![ok(0, 5), ok(7, 1)]),
+                ("a", vec![ok(0, 6)]),
+                ("b", vec![ok(0, 9)]),
+            ]),
+        );
+        assert_eq!(routed.len(), 1);
+        assert_eq!(routed[0].1.as_ref().unwrap().base_offset, 5);
     }
 }

@@ -1,0 +1,301 @@
+//! Socket I/O for one broker connection, over any byte stream.
+//!
+//! [`establish`] opens the transport (TCP with `TCP_NODELAY` today) and
+//! negotiates `ApiVersions`; everything after that works on any
+//! `AsyncRead + AsyncWrite + Unpin` stream, boxed as a [`BoxedTransport`], so
+//! a TLS stream can be plugged in at [`establish`] without touching the actor.
+//! The actor splits the stream: [`frames`] turns the read half into a stream
+//! of response frames, [`write_loop`] writes request segments to the write
+//! half with vectored writes, never copying a record batch.
+
+use std::collections::VecDeque;
+use std::io::{self, IoSlice};
+use std::mem;
+
+use bytes::{Buf, Bytes, BytesMut};
+use futures_util::stream::{self, Stream};
+use kafka_wire::api::ApiKey;
+use kafka_wire::frame::{encode_request, FrameDecoder};
+use kafka_wire::header::decode_response_header;
+use kafka_wire::messages::api_versions::{ApiVersionsRequest, ApiVersionsResponse};
+use kafka_wire::{DecodeError, ErrorCode, Reader};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{ConnectionConfig, ConnectionError, PartitionResult};
+
+/// Where one partition's produce result goes.
+pub(super) type PartitionReply = oneshot::Sender<Result<PartitionResult, ConnectionError>>;
+
+/// A byte stream a connection can run over: TCP, or later TLS over TCP.
+pub(super) trait Transport: AsyncRead + AsyncWrite + Unpin + 'static {}
+
+impl<T: AsyncRead + AsyncWrite + Unpin + 'static> Transport for T {}
+
+/// The transport chosen by [`establish`].
+pub(super) type BoxedTransport = Box<dyn Transport>;
+
+/// Most write jobs gathered into one vectored write sequence.
+pub(super) const MAX_JOBS_PER_WRITE: usize = 64;
+/// Most buffers handed to one `write_vectored` call.
+pub(super) const MAX_IO_SLICES: usize = 64;
+/// Read buffer growth step.
+pub(super) const READ_CHUNK: usize = 64 * 1024;
+/// One event from the reader stream of connection `generation`.
+pub(super) struct Inbound {
+    pub generation: u64,
+    pub event: Result<Bytes, ReadFailure>,
+}
+
+pub(super) enum ReadFailure {
+    /// End of stream or an I/O error.
+    Closed(String),
+    /// The framing is broken (e.g. a frame above `max_frame_size`).
+    Frame(DecodeError),
+}
+
+/// Encoded request segments for the writer, with the `acks = 0` partitions
+/// to resolve once they are written.
+pub(super) struct WriteJob {
+    pub segments: Vec<Bytes>,
+    pub written: Option<NoAckReply>,
+}
+
+/// The partitions of an `acks = 0` request: they succeed once the request is
+/// written. If it never is (the connection went away first), dropping this
+/// fails them with `Disconnected`.
+pub(super) struct NoAckReply {
+    pub node_id: i32,
+    pub replies: Vec<PartitionReply>,
+}
+
+impl NoAckReply {
+    fn written(mut self) {
+        for reply in mem::take(&mut self.replies) {
+            let _ = reply.send(Ok(PartitionResult::no_ack()));
+        }
+    }
+}
+
+impl Drop for NoAckReply {
+    fn drop(&mut self) {
+        for reply in self.replies.drain(..) {
+            let _ = reply.send(Err(ConnectionError::Disconnected {
+                node_id: self.node_id,
+                reason: "the connection closed while the acks=0 request was being written".to_owned(),
+            }));
+        }
+    }
+}
+
+/// Writes jobs in order until the channel closes (`Ok`) or a write fails.
+/// Jobs that are ready together go out in one vectored write sequence.
+pub(super) async fn write_loop(
+    mut half: impl AsyncWrite + Unpin,
+    mut jobs: mpsc::UnboundedReceiver<WriteJob>,
+) -> Result<(), String> {
+    let mut batch = Vec::new();
+    let mut segments = VecDeque::new();
+    while let Some(job) = jobs.recv().await {
+        batch.push(job);
+        while batch.len() < MAX_JOBS_PER_WRITE {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        for job in &mut batch {
+            segments.extend(job.segments.drain(..).filter(|s| !s.is_empty()));
+        }
+        if let Err(e) = write_segments(&mut half, &mut segments).await {
+            // Unwritten acks=0 partitions fail as `batch` is dropped.
+            return Err(format!("write failed: {e}"));
+        }
+        for job in batch.drain(..) {
+            if let Some(reply) = job.written {
+                reply.written();
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes every segment, without copying, with vectored writes.
+pub(super) async fn write_segments<W: AsyncWrite + Unpin>(
+    w: &mut W,
+    segments: &mut VecDeque<Bytes>,
+) -> io::Result<()> {
+    while !segments.is_empty() {
+        let mut written = {
+            let slices: Vec<IoSlice<'_>> = segments
+                .iter()
+                .take(MAX_IO_SLICES)
+                .map(|s| IoSlice::new(s))
+                .collect();
+            w.write_vectored(&slices).await?
+        };
+        if written == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        while written > 0 {
+            let Some(front) = segments.front_mut() else {
+                break;
+            };
+            if written >= front.len() {
+                written -= front.len();
+                segments.pop_front();
+            } else {
+                front.advance(written);
+                written = 0;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads into `buffer` until it holds a whole frame, and returns its body.
+pub(super) async fn read_frame<R: AsyncRead + Unpin>(
+    r: &mut R,
+    buffer: &mut BytesMut,
+    decoder: &FrameDecoder,
+) -> Result<Bytes, ReadFailure> {
+    loop {
+        match decoder.decode(buffer) {
+            Ok(Some(frame)) => return Ok(frame),
+            Ok(None) => {}
+            Err(e) => return Err(ReadFailure::Frame(e)),
+        }
+        if buffer.capacity() - buffer.len() < READ_CHUNK / 4 {
+            buffer.reserve(READ_CHUNK);
+        }
+        match r.read_buf(buffer).await {
+            Ok(0) => return Err(ReadFailure::Closed("the broker closed the connection".to_owned())),
+            Ok(_) => {}
+            Err(e) => return Err(ReadFailure::Closed(format!("read failed: {e}"))),
+        }
+    }
+}
+
+/// The response frames of one connection; the last event is its failure.
+pub(super) fn frames(
+    read_half: impl AsyncRead + Unpin + 'static,
+    buffer: BytesMut,
+    decoder: FrameDecoder,
+    generation: u64,
+) -> impl Stream<Item = Inbound> {
+    stream::unfold(Some((read_half, buffer)), move |state| {
+        let decoder = decoder.clone();
+        async move {
+            let (mut read_half, mut buffer) = state?;
+            match read_frame(&mut read_half, &mut buffer, &decoder).await {
+                Ok(body) => Some((
+                    Inbound {
+                        generation,
+                        event: Ok(body),
+                    },
+                    Some((read_half, buffer)),
+                )),
+                Err(failure) => Some((
+                    Inbound {
+                        generation,
+                        event: Err(failure),
+                    },
+                    None,
+                )),
+            }
+        }
+    })
+}
+
+/// A connected, negotiated socket.
+pub(super) struct Established {
+    /// The byte stream (TCP today; TLS would wrap it here).
+    pub stream: BoxedTransport,
+    /// Bytes read past the `ApiVersions` response (normally none).
+    pub buffer: BytesMut,
+    /// The broker's answer.
+    pub api_versions: ApiVersionsResponse,
+    /// The next free correlation id.
+    pub next_correlation_id: i32,
+}
+
+/// Connects (within `connect_timeout`, with TCP_NODELAY) and negotiates API
+/// versions (within `request_timeout`).
+pub(super) async fn establish(config: ConnectionConfig) -> Result<Established, String> {
+    let connect = TcpStream::connect(config.addr.as_str());
+    let stream = match tokio::time::timeout(config.connect_timeout, connect).await {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(e)) => return Err(e.to_string()),
+        Err(_) => return Err(format!("connect timed out after {:?}", config.connect_timeout)),
+    };
+    stream
+        .set_nodelay(true)
+        .map_err(|e| format!("setting TCP_NODELAY: {e}"))?;
+    let mut stream: BoxedTransport = Box::new(stream);
+    let mut buffer = BytesMut::new();
+    let decoder = FrameDecoder::new(config.max_frame_size);
+    let negotiation = negotiate(&mut stream, &mut buffer, &decoder, &config.client_id);
+    let (api_versions, next_correlation_id) = tokio::time::timeout(config.request_timeout, negotiation)
+        .await
+        .map_err(|_| format!("ApiVersions got no answer within {:?}", config.request_timeout))??;
+    Ok(Established {
+        stream,
+        buffer,
+        api_versions,
+        next_correlation_id,
+    })
+}
+
+/// Sends `ApiVersions` at our highest version; on `UNSUPPORTED_VERSION`
+/// retries at the highest version both sides support. Returns the answer and
+/// the next free correlation id.
+pub(super) async fn negotiate<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    buffer: &mut BytesMut,
+    decoder: &FrameDecoder,
+    client_id: &str,
+) -> Result<(ApiVersionsResponse, i32), String> {
+    let api = ApiKey::ApiVersions;
+    let request = ApiVersionsRequest::default();
+    let mut version = api.supported().max;
+    let mut correlation_id = 0;
+    loop {
+        let segments =
+            encode_request(&request, version, correlation_id, Some(client_id)).map_err(|e| e.to_string())?;
+        write_segments(stream, &mut segments.into())
+            .await
+            .map_err(|e| format!("writing ApiVersions: {e}"))?;
+        let body = read_frame(stream, buffer, decoder)
+            .await
+            .map_err(|failure| match failure {
+                ReadFailure::Closed(reason) => format!("reading ApiVersions: {reason}"),
+                ReadFailure::Frame(e) => format!("reading ApiVersions: {e}"),
+            })?;
+        let mut header = Reader::new(&body, false);
+        let got = decode_response_header(&mut header, api, version)
+            .map_err(|e| format!("undecodable ApiVersions response: {e}"))?;
+        if got != correlation_id {
+            return Err(format!(
+                "ApiVersions response has correlation id {got}, expected {correlation_id}"
+            ));
+        }
+        let response = ApiVersionsResponse::decode_any(header.rest(), version)
+            .map_err(|e| format!("undecodable ApiVersions response: {e}"))?;
+        correlation_id += 1;
+        if response.error_code == ErrorCode::UNSUPPORTED_VERSION {
+            if let Some(lower) = response.fallback_version().filter(|&lower| lower < version) {
+                tracing::debug!(from = version, to = lower, "ApiVersions version fallback");
+                version = lower;
+                continue;
+            }
+        }
+        if !response.error_code.is_ok() {
+            return Err(format!(
+                "ApiVersions v{version} failed with {}",
+                response.error_code
+            ));
+        }
+        return Ok((response, correlation_id));
+    }
+}
