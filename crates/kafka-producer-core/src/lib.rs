@@ -13,6 +13,7 @@ pub mod connection;
 pub mod enqueue;
 pub mod error;
 pub mod metadata;
+pub mod partition;
 pub mod partitioner;
 pub mod record;
 pub mod transaction;

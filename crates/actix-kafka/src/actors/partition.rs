@@ -1,24 +1,26 @@
-//! `PartitionAccumulatorActor`: one per topic-partition. It owns a
-//! [`PartitionQueue`] and turns its decisions into messages and timers: it
-//! appends records, sends the ready batch to the leader's connection, applies
-//! the response, and wakes itself for linger, backoff and expiry.
+//! `PartitionAccumulatorActor`: one per topic-partition, a driver of the
+//! core's [`PartitionState`] (the queue, the leader, the transaction
+//! registration, flush markers). Each message becomes a `handle_*` call;
+//! each [`PartitionEvent`] becomes a message to the metadata actor, the
+//! leader's connection, the transaction coordinator or the producer; one
+//! timer wakes it at the state's deadline (linger, backoff, expiry).
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use actix::prelude::*;
-use kafka_wire::api::VersionRange;
-use kafka_wire::record::RecordHeader;
+use kafka_producer_core::partition::{Delivered, PartitionEvent, PartitionState, RecordToAppend};
 use tokio::sync::oneshot;
 
-use super::metadata::{GetLeader, Leader, MetadataActor};
+use super::metadata::{GetLeader, MetadataActor};
+use super::producer::DeliveryEvent;
 use super::transaction::{BumpEpoch, TransactionCoordinatorActor, TxnAddPartition, TxnBatchFailed};
-use crate::accumulator::ProducerIdentity;
-use crate::accumulator::{AfterResponse, Completion, NewRecord, Outgoing, PartitionQueue, Poll, SendOutcome};
-use crate::connection::{ConnectionError, ProducePartition};
+use crate::accumulator::{PartitionQueue, ProducerIdentity};
+use crate::connection::{BrokerConnectionActor, ProducePartition};
 use crate::delivery::Ticket;
 use crate::error::ProducerError;
 use crate::record::ProducerRecord;
+
+pub use kafka_producer_core::partition::PartitionSettings;
 
 /// Appends one record (topic and partition already resolved).
 #[derive(Message)]
@@ -66,52 +68,15 @@ pub struct FlushPartition(pub oneshot::Sender<()>);
 #[rtype(result = "()")]
 pub struct Abandon;
 
-/// What a finished batch reports to the producer (buffer accounting and
-/// delivery events).
+/// What a finished batch reports to the producer: the event its delivery
+/// subscribers get, and the buffer bytes to return.
 #[derive(Message, Debug, Clone)]
 #[rtype(result = "()")]
 pub struct BatchCompleted {
-    /// Topic.
-    pub topic: Arc<str>,
-    /// Partition.
-    pub partition: i32,
-    /// Offset of the first record, -1 when unknown or failed.
-    pub base_offset: i64,
-    /// Number of records.
-    pub record_count: usize,
-    /// The error, when the batch failed.
-    pub error: Option<ProducerError>,
+    /// The batch's outcome.
+    pub event: DeliveryEvent,
     /// Buffer bytes to return.
     pub released: usize,
-}
-
-/// See the module documentation.
-pub struct PartitionAccumulatorActor {
-    queue: PartitionQueue<Ticket>,
-    acks: i16,
-    request_timeout_ms: i32,
-    retry_backoff: Duration,
-    metadata: Addr<MetadataActor>,
-    completed_to: Recipient<BatchCompleted>,
-    leader: Option<Leader>,
-    looking_up_leader: bool,
-    /// Refresh metadata before the next leader lookup.
-    stale_leader: bool,
-    wakeup: Option<(Instant, SpawnHandle)>,
-    appended: u64,
-    completed: u64,
-    flush_waiters: Vec<(u64, oneshot::Sender<()>)>,
-    /// Idempotence: where to ask for epoch bumps (and transactions).
-    coordinator: Option<Addr<TransactionCoordinatorActor>>,
-    /// Transactions: the id, and whether this partition was registered in
-    /// the open transaction for the next batch (asked before every batch;
-    /// the coordinator answers at once when it already is).
-    transactional_id: Option<String>,
-    txn_partition_added: bool,
-    adding_txn_partition: bool,
-    /// The Produce versions the open transaction's protocol allows (`None`:
-    /// any, as for a producer without transactions).
-    produce_versions: Option<VersionRange>,
 }
 
 /// The producer identity changed (idempotence: first id, or an epoch bump).
@@ -119,17 +84,16 @@ pub struct PartitionAccumulatorActor {
 #[rtype(result = "()")]
 pub struct SetIdentity(pub ProducerIdentity);
 
-/// The producer settings a partition actor uses.
-#[derive(Debug, Clone)]
-pub struct PartitionSettings {
-    /// acks for its produce requests.
-    pub acks: i16,
-    /// The broker-side timeout of its produce requests.
-    pub request_timeout_ms: i32,
-    /// Pause before looking for a leader again.
-    pub retry_backoff: Duration,
-    /// The transactional id, for a transactional producer.
-    pub transactional_id: Option<String>,
+type State = PartitionState<Ticket, Addr<BrokerConnectionActor>, oneshot::Sender<()>>;
+
+/// See the module documentation.
+pub struct PartitionAccumulatorActor {
+    state: State,
+    metadata: Addr<MetadataActor>,
+    completed_to: Recipient<BatchCompleted>,
+    /// Idempotence: where to ask for epoch bumps (and transactions).
+    coordinator: Option<Addr<TransactionCoordinatorActor>>,
+    wakeup: Option<(Instant, SpawnHandle)>,
 }
 
 impl PartitionAccumulatorActor {
@@ -142,50 +106,51 @@ impl PartitionAccumulatorActor {
         coordinator: Option<Addr<TransactionCoordinatorActor>>,
     ) -> Self {
         PartitionAccumulatorActor {
-            queue,
-            acks: settings.acks,
-            request_timeout_ms: settings.request_timeout_ms,
-            retry_backoff: settings.retry_backoff,
-            transactional_id: settings.transactional_id,
-            txn_partition_added: false,
-            adding_txn_partition: false,
-            produce_versions: None,
+            state: PartitionState::new(queue, settings),
             metadata,
             completed_to,
-            leader: None,
-            looking_up_leader: false,
-            stale_leader: false,
-            wakeup: None,
-            appended: 0,
-            completed: 0,
-            flush_waiters: Vec::new(),
             coordinator,
+            wakeup: None,
         }
     }
 
-    /// Does everything that can be done now, then sleeps until the queue's
-    /// next deadline.
-    fn drive(&mut self, ctx: &mut Context<Self>) {
-        let now = Instant::now();
-        let (expired, released) = self.queue.expire(now);
-        self.deliver(expired, released, -1);
-
-        let idle = !self.queue.has_in_flight() && !self.queue.is_empty();
-        if idle && self.transactional_id.is_some() && !self.txn_partition_added {
-            self.add_to_transaction(ctx);
-        } else if idle && self.leader.is_none() {
-            self.lookup_leader(ctx);
-        } else if let Some(leader) = self.leader.clone() {
-            match self.queue.poll_send(now) {
-                Poll::Idle => {}
-                Poll::Send(outgoing) => self.send(outgoing, leader, ctx),
-                Poll::Failed {
-                    completions,
-                    released,
-                    ..
+    /// Carries out what the state asks, then sleeps until its deadline.
+    fn act(&mut self, ctx: &mut Context<Self>) {
+        while let Some(event) = self.state.poll_event() {
+            match event {
+                PartitionEvent::Register => self.register(ctx),
+                PartitionEvent::LookupLeader { refresh } => self.lookup_leader(refresh, ctx),
+                PartitionEvent::Send {
+                    batch,
+                    leader,
+                    node_id,
+                    batch_id,
                 } => {
-                    self.deliver(completions, released, -1);
-                    return self.drive(ctx);
+                    leader
+                        .send(ProducePartition(batch))
+                        .into_actor(self)
+                        .map(move |answer, actor, ctx| {
+                            let now = Instant::now();
+                            match answer {
+                                Ok(answer) => actor.state.handle_produced(now, batch_id, answer),
+                                Err(_) => actor.state.handle_connection_lost(now, batch_id, node_id),
+                            }
+                            actor.act(ctx);
+                        })
+                        .spawn(ctx);
+                }
+                PartitionEvent::FailTransaction(error) => {
+                    if let Some(coordinator) = &self.coordinator {
+                        coordinator.do_send(TxnBatchFailed(error));
+                    }
+                }
+                PartitionEvent::Delivered(delivered) => self.deliver(delivered),
+                PartitionEvent::BumpEpoch { from } => match &self.coordinator {
+                    Some(coordinator) => coordinator.do_send(BumpEpoch { from }),
+                    None => tracing::error!("sequence error without an idempotence coordinator"),
+                },
+                PartitionEvent::Flushed(waiter) => {
+                    let _ = waiter.send(());
                 }
             }
         }
@@ -193,7 +158,7 @@ impl PartitionAccumulatorActor {
     }
 
     fn schedule_wakeup(&mut self, ctx: &mut Context<Self>) {
-        let next = self.queue.next_wakeup();
+        let next = self.state.poll_deadline();
         if self.wakeup.as_ref().map(|(at, _)| *at) == next {
             return;
         }
@@ -204,7 +169,8 @@ impl PartitionAccumulatorActor {
             let delay = at.saturating_duration_since(Instant::now());
             let handle = ctx.run_later(delay, |actor, ctx| {
                 actor.wakeup = None;
-                actor.drive(ctx);
+                actor.state.handle_timeout(Instant::now());
+                actor.act(ctx);
             });
             self.wakeup = Some((at, handle));
         }
@@ -212,185 +178,66 @@ impl PartitionAccumulatorActor {
 
     /// Registers the partition in the open transaction through the
     /// coordinator before the next batch.
-    fn add_to_transaction(&mut self, ctx: &mut Context<Self>) {
+    fn register(&mut self, ctx: &mut Context<Self>) {
         let Some(coordinator) = self.coordinator.clone() else {
+            tracing::error!("transactional partition without a coordinator");
             return;
         };
-        if self.adding_txn_partition {
-            return;
-        }
-        self.adding_txn_partition = true;
         let request = TxnAddPartition {
-            topic: self.queue.topic().clone(),
-            partition: self.queue.partition(),
+            topic: self.state.topic().clone(),
+            partition: self.state.partition(),
         };
         coordinator
             .send(request)
             .into_actor(self)
-            .map(|result, actor, ctx| {
-                actor.adding_txn_partition = false;
-                match result.unwrap_or(Err(ProducerError::Closed)) {
-                    Ok(versions) => {
-                        actor.txn_partition_added = true;
-                        actor.produce_versions = versions;
-                    }
-                    Err(error) => {
-                        // The transaction cannot take these records: they
-                        // were never sent, and the transaction can only be
-                        // aborted (its commit reports `error`). A fatal error
-                        // (fencing) is passed on as it is.
-                        let error = if error.is_fatal() {
-                            error
-                        } else {
-                            ProducerError::TransactionAborted
-                        };
-                        let (failed, released) = actor.queue.fail_queued(&error);
-                        actor.deliver(failed, released, -1);
-                    }
-                }
-                actor.drive(ctx);
+            .map(|answer, actor, ctx| {
+                let answer = answer.unwrap_or(Err(ProducerError::Closed));
+                actor.state.handle_registered(Instant::now(), answer);
+                actor.act(ctx);
             })
             .spawn(ctx);
     }
 
-    fn lookup_leader(&mut self, ctx: &mut Context<Self>) {
-        if self.looking_up_leader {
-            return;
-        }
-        self.looking_up_leader = true;
+    fn lookup_leader(&mut self, refresh: bool, ctx: &mut Context<Self>) {
         let (reply, answer) = oneshot::channel();
         self.metadata.do_send(GetLeader {
-            topic: self.queue.topic().clone(),
-            partition: self.queue.partition(),
-            refresh: std::mem::take(&mut self.stale_leader),
+            topic: self.state.topic().clone(),
+            partition: self.state.partition(),
+            refresh,
             reply,
         });
         async move { answer.await.unwrap_or(Err(ProducerError::Closed)) }
             .into_actor(self)
-            .map(|result, actor, ctx| {
-                actor.looking_up_leader = false;
-                match result {
-                    Ok(leader) => {
-                        actor.leader = Some(leader);
-                        actor.drive(ctx);
-                    }
-                    Err(e) => {
-                        tracing::debug!(topic = %actor.queue.topic(), partition = actor.queue.partition(),
-                            error = %e, "no leader yet");
-                        actor.stale_leader = true;
-                        ctx.run_later(actor.retry_backoff, |actor, ctx| actor.drive(ctx));
-                    }
+            .map(|answer, actor, ctx| {
+                if let Err(e) = &answer {
+                    tracing::debug!(topic = %actor.state.topic(), partition = actor.state.partition(),
+                        error = %e, "no leader yet");
                 }
+                let answer = answer.map(|leader| (leader.node_id, leader.connection));
+                actor.state.handle_leader(Instant::now(), answer);
+                actor.act(ctx);
             })
             .spawn(ctx);
-    }
-
-    fn send(&mut self, outgoing: Outgoing, leader: Leader, ctx: &mut Context<Self>) {
-        let request = ProducePartition {
-            topic: self.queue.topic().to_string(),
-            partition: self.queue.partition(),
-            records: outgoing.records,
-            acks: self.acks,
-            timeout_ms: self.request_timeout_ms,
-            transactional_id: self.transactional_id.clone(),
-            deadline: outgoing.deadline,
-            versions: self.produce_versions,
-        };
-        let batch_id = outgoing.batch_id;
-        let created = outgoing.created;
-        let node_id = leader.node_id;
-        leader
-            .connection
-            .send(request)
-            .into_actor(self)
-            .map(move |result, actor, ctx| {
-                let outcome = match result {
-                    Ok(Ok(r)) if r.error_code.is_ok() => SendOutcome::Appended {
-                        base_offset: r.base_offset,
-                        log_append_time_ms: r.log_append_time_ms,
-                        log_start_offset: r.log_start_offset,
-                    },
-                    Ok(Ok(r)) => SendOutcome::Failed(ProducerError::Broker {
-                        code: r.error_code,
-                        message: r.error_message,
-                    }),
-                    Ok(Err(ConnectionError::Expired { .. })) => {
-                        SendOutcome::Failed(ProducerError::BatchExpired {
-                            waited_ms: created.elapsed().as_millis() as u64,
-                        })
-                    }
-                    Ok(Err(e)) => SendOutcome::Failed(e.into()),
-                    Err(_) => SendOutcome::Failed(ProducerError::Disconnected {
-                        broker: node_id,
-                        reason: "connection actor stopped".to_string(),
-                    }),
-                };
-                actor.on_outcome(batch_id, outcome, ctx);
-            })
-            .spawn(ctx);
-    }
-
-    fn on_outcome(&mut self, batch_id: u64, outcome: SendOutcome, ctx: &mut Context<Self>) {
-        match self.queue.on_response(Instant::now(), batch_id, outcome) {
-            AfterResponse::Completed {
-                completions,
-                released,
-                base_offset,
-                ..
-            } => self.deliver(completions, released, base_offset),
-            AfterResponse::Retrying { refresh_metadata } => {
-                if refresh_metadata {
-                    self.leader = None;
-                    self.stale_leader = true;
-                }
-            }
-            AfterResponse::BumpEpoch { from } => match &self.coordinator {
-                Some(coordinator) => coordinator.do_send(BumpEpoch { from }),
-                None => tracing::error!("sequence error without an idempotence coordinator"),
-            },
-            AfterResponse::Unknown => {}
-        }
-        self.drive(ctx);
     }
 
     /// Hands results to their callers and reports the batch to the producer.
-    fn deliver(&mut self, completions: Vec<Completion<Ticket>>, released: usize, base_offset: i64) {
-        if completions.is_empty() {
-            return;
-        }
-        let record_count = completions.len();
-        // The next batch asks the coordinator again (a new transaction may
-        // have started).
-        self.txn_partition_added = false;
-        let error = completions.iter().find_map(|(_, r)| r.as_ref().err().cloned());
-        // A failed batch dooms the open transaction. Told before flush
-        // waiters are answered, so a commit that follows the flush sees it.
-        if let (Some(error), Some(coordinator), Some(_)) = (&error, &self.coordinator, &self.transactional_id)
-        {
-            coordinator.do_send(TxnBatchFailed(error.clone()));
-        }
-        for (ticket, result) in completions {
+    fn deliver(&mut self, delivered: Delivered<Ticket>) {
+        let record_count = delivered.completions.len();
+        for (ticket, result) in delivered.completions {
             // A caller that dropped its delivery future does not cancel the
             // send; its result is simply not read.
             ticket.deliver(result);
         }
-        self.completed += record_count as u64;
         self.completed_to.do_send(BatchCompleted {
-            topic: self.queue.topic().clone(),
-            partition: self.queue.partition(),
-            base_offset,
-            record_count,
-            error,
-            released,
+            event: DeliveryEvent {
+                topic: self.state.topic().clone(),
+                partition: self.state.partition(),
+                base_offset: delivered.base_offset,
+                record_count,
+                error: delivered.error,
+            },
+            released: delivered.released,
         });
-        let completed = self.completed;
-        let (done, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.flush_waiters)
-            .into_iter()
-            .partition(|(mark, _)| *mark <= completed);
-        self.flush_waiters = waiting;
-        for (_, waiter) in done {
-            let _ = waiter.send(());
-        }
     }
 }
 
@@ -398,12 +245,23 @@ impl Actor for PartitionAccumulatorActor {
     type Context = Context<Self>;
 }
 
+impl Append {
+    fn into_core(self) -> RecordToAppend<Ticket> {
+        RecordToAppend {
+            record: self.record,
+            timestamp: self.timestamp,
+            reserved: self.reserved,
+            ticket: self.ticket,
+        }
+    }
+}
+
 impl Handler<Append> for PartitionAccumulatorActor {
     type Result = ();
 
     fn handle(&mut self, msg: Append, ctx: &mut Context<Self>) {
-        self.append(msg, Instant::now());
-        self.drive(ctx);
+        self.state.handle_records(Instant::now(), [msg.into_core()]);
+        self.act(ctx);
     }
 }
 
@@ -411,36 +269,9 @@ impl Handler<AppendAll> for PartitionAccumulatorActor {
     type Result = ();
 
     fn handle(&mut self, msg: AppendAll, ctx: &mut Context<Self>) {
-        let now = Instant::now();
-        for append in msg.0 {
-            self.append(append, now);
-        }
-        self.drive(ctx);
-    }
-}
-
-impl PartitionAccumulatorActor {
-    /// Appends one record to the queue (a refused one is delivered its error).
-    fn append(&mut self, msg: Append, now: Instant) {
-        let record = &msg.record;
-        let headers: Vec<RecordHeader<'_>> = record
-            .headers
-            .iter()
-            .map(|h| RecordHeader {
-                key: &h.key,
-                value: h.value.as_deref(),
-            })
-            .collect();
-        let new = NewRecord {
-            timestamp: msg.timestamp,
-            key: record.key.as_deref(),
-            value: record.value.as_deref(),
-            headers: &headers,
-        };
-        self.appended += 1;
-        if let Err((ticket, error)) = self.queue.append(now, new, msg.ticket, msg.reserved) {
-            self.deliver(vec![(ticket, Err(error))], msg.reserved, -1);
-        }
+        let records = msg.0.into_iter().map(Append::into_core);
+        self.state.handle_records(Instant::now(), records);
+        self.act(ctx);
     }
 }
 
@@ -448,8 +279,8 @@ impl Handler<SetIdentity> for PartitionAccumulatorActor {
     type Result = ();
 
     fn handle(&mut self, msg: SetIdentity, ctx: &mut Context<Self>) {
-        self.queue.set_identity(msg.0);
-        self.drive(ctx);
+        self.state.handle_identity(Instant::now(), msg.0);
+        self.act(ctx);
     }
 }
 
@@ -457,10 +288,9 @@ impl Handler<AppendBatch> for PartitionAccumulatorActor {
     type Result = ();
 
     fn handle(&mut self, msg: AppendBatch, ctx: &mut Context<Self>) {
-        self.appended += 1;
-        self.queue
-            .push_batch(Instant::now(), msg.builder, msg.ticket, msg.reserved);
-        self.drive(ctx);
+        self.state
+            .handle_batch(Instant::now(), msg.builder, msg.ticket, msg.reserved);
+        self.act(ctx);
     }
 }
 
@@ -468,13 +298,8 @@ impl Handler<FlushPartition> for PartitionAccumulatorActor {
     type Result = ();
 
     fn handle(&mut self, msg: FlushPartition, ctx: &mut Context<Self>) {
-        if self.completed >= self.appended {
-            let _ = msg.0.send(());
-            return;
-        }
-        self.flush_waiters.push((self.appended, msg.0));
-        self.queue.begin_flush();
-        self.drive(ctx);
+        self.state.handle_flush(Instant::now(), msg.0);
+        self.act(ctx);
     }
 }
 
@@ -482,12 +307,8 @@ impl Handler<Abandon> for PartitionAccumulatorActor {
     type Result = ();
 
     fn handle(&mut self, _: Abandon, ctx: &mut Context<Self>) {
-        let in_flight = ProducerError::Disconnected {
-            broker: self.leader.as_ref().map_or(-1, |l| l.node_id),
-            reason: "the producer stopped before the response".to_string(),
-        };
-        let (failed, released) = self.queue.abandon(&in_flight, &ProducerError::Cancelled);
-        self.deliver(failed, released, -1);
+        self.state.abandon();
+        self.act(ctx);
         ctx.stop();
     }
 }

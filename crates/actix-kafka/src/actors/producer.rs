@@ -359,13 +359,7 @@ impl Handler<BatchCompleted> for ProducerActor {
         if self.subscribers.is_empty() {
             return;
         }
-        let event = DeliveryEvent {
-            topic: msg.topic,
-            partition: msg.partition,
-            base_offset: msg.base_offset,
-            record_count: msg.record_count,
-            error: msg.error,
-        };
+        let event = msg.event;
         // `do_send` queues even when the subscriber's mailbox is over its
         // capacity: an event is never dropped for a slow subscriber.
         self.subscribers.retain(|s| s.connected());

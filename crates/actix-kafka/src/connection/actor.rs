@@ -516,7 +516,7 @@ impl Handler<ProducePartition> for BrokerConnectionActor {
 
     fn handle(&mut self, batch: ProducePartition, ctx: &mut Self::Context) -> Self::Result {
         let (reply, result) = oneshot::channel();
-        self.produce.push(batch.into(), reply);
+        self.produce.push(batch.0, reply);
         // Write on the next turn, after every message already in the mailbox,
         // so that they all share one request.
         if !self.flush_scheduled {

@@ -52,10 +52,8 @@
 //! (or by stopping its arbiter/system).
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use actix::Message;
-use bytes::Bytes;
 use kafka_wire::api::VersionRange;
 use kafka_wire::messages::api_versions::ApiVersionsResponse;
 use kafka_wire::messages::Request;
@@ -66,7 +64,7 @@ mod io;
 mod tests;
 
 pub use actor::BrokerConnectionActor;
-pub(crate) use kafka_producer_core::connection::coalesce::PendingBatch;
+pub use kafka_producer_core::connection::coalesce::PendingBatch;
 pub(crate) use kafka_producer_core::connection::version_within;
 pub use kafka_producer_core::connection::{ConnectionConfig, ConnectionError, PartitionResult};
 
@@ -115,45 +113,13 @@ where
 /// versions)`, with
 /// one entry per topic-partition: a second batch for a partition already in
 /// the request goes into the next request, never into the same one.
+/// The batch is the core's [`PendingBatch`]; its `deadline` is when a batch
+/// still waiting to be written (behind `max_in_flight` requests, or while
+/// connecting) fails with [`ConnectionError::Expired`] instead of being
+/// written late, and its `versions` bound the Produce version (see
+/// [`CallWithin`]).
 #[derive(Debug, Clone)]
-pub struct ProducePartition {
-    /// Topic name.
-    pub topic: String,
-    /// Partition index.
-    pub partition: i32,
-    /// One encoded record batch (v2). The bytes are written to the socket as
-    /// they are, without a copy, and kept alive until the request completes.
-    pub records: Bytes,
-    /// Acknowledgements required: 0, 1 or -1 (all).
-    pub acks: i16,
-    /// How long the broker may wait for the acknowledgements, in ms.
-    pub timeout_ms: i32,
-    /// The transactional id, for transactional producers.
-    pub transactional_id: Option<String>,
-    /// When the batch's delivery deadline passes. A batch still waiting to
-    /// be written then (behind `max_in_flight` requests, or while
-    /// connecting) fails with [`ConnectionError::Expired`] instead of being
-    /// written late.
-    pub deadline: Option<Instant>,
-    /// The Produce versions the batch may be sent at (see [`CallWithin`]);
-    /// `None` for any.
-    pub versions: Option<VersionRange>,
-}
-
-impl From<ProducePartition> for PendingBatch {
-    fn from(batch: ProducePartition) -> Self {
-        PendingBatch {
-            topic: batch.topic,
-            partition: batch.partition,
-            records: batch.records,
-            acks: batch.acks,
-            timeout_ms: batch.timeout_ms,
-            transactional_id: batch.transactional_id,
-            deadline: batch.deadline,
-            versions: batch.versions,
-        }
-    }
-}
+pub struct ProducePartition(pub PendingBatch);
 
 impl Message for ProducePartition {
     type Result = Result<PartitionResult, ConnectionError>;

@@ -285,7 +285,7 @@ fn config(addr: &str) -> ConnectionConfig {
 }
 
 fn batch(partition: i32, records: &'static [u8], acks: i16) -> ProducePartition {
-    ProducePartition {
+    ProducePartition(PendingBatch {
         topic: "t".into(),
         partition,
         records: Bytes::from_static(records),
@@ -294,7 +294,7 @@ fn batch(partition: i32, records: &'static [u8], acks: i16) -> ProducePartition 
         transactional_id: None,
         deadline: None,
         versions: None,
-    }
+    })
 }
 
 async fn metadata(

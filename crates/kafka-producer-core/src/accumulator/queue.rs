@@ -782,21 +782,33 @@ impl<T> PartitionQueue<T> {
     /// When [`poll_send`](Self::poll_send) or [`expire`](Self::expire) next
     /// has something to do, if anything is waiting on time.
     pub fn next_wakeup(&self) -> Option<Instant> {
-        let mut wakeups: Vec<Instant> = Vec::with_capacity(3);
-        if self.in_flight.is_none() {
-            if let Some(head) = self.sealed.front() {
-                wakeups.extend(head.retry_at);
-            } else if let Some(open) = &self.open {
-                if !self.flushing {
-                    wakeups.push(open.created + self.config.linger);
-                }
-            }
+        match (self.next_send(), self.next_expiry()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
-        if !self.config.idempotent {
-            let oldest_waiting = self.sealed.front().or(self.open.as_ref());
-            wakeups.extend(oldest_waiting.map(|b| b.deadline(&self.config)));
+    }
+
+    /// When [`poll_send`](Self::poll_send) next may send: the end of the
+    /// head batch's retry backoff, or of the open batch's linger.
+    pub fn next_send(&self) -> Option<Instant> {
+        if self.in_flight.is_some() {
+            return None;
         }
-        wakeups.into_iter().min()
+        match (self.sealed.front(), &self.open) {
+            (Some(head), _) => head.retry_at,
+            (None, Some(open)) if !self.flushing => Some(open.created + self.config.linger),
+            _ => None,
+        }
+    }
+
+    /// When [`expire`](Self::expire) next fails the oldest waiting batch
+    /// (never for an idempotent producer).
+    pub fn next_expiry(&self) -> Option<Instant> {
+        if self.config.idempotent {
+            return None;
+        }
+        let oldest_waiting = self.sealed.front().or(self.open.as_ref());
+        oldest_waiting.map(|b| b.deadline(&self.config))
     }
 }
 
