@@ -14,11 +14,10 @@ use std::mem;
 
 use bytes::{Buf, Bytes, BytesMut};
 use futures_util::stream::{self, Stream};
-use kafka_wire::api::ApiKey;
-use kafka_wire::frame::{encode_request, FrameDecoder};
-use kafka_wire::header::decode_response_header;
-use kafka_wire::messages::api_versions::{ApiVersionsRequest, ApiVersionsResponse};
-use kafka_wire::{DecodeError, ErrorCode, Reader};
+use kafka_producer_core::connection::negotiation::{ApiVersionsNegotiation, Negotiated};
+pub(super) use kafka_producer_core::connection::state::ReadFailure;
+use kafka_wire::frame::FrameDecoder;
+use kafka_wire::messages::api_versions::ApiVersionsResponse;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
@@ -46,13 +45,6 @@ pub(super) const READ_CHUNK: usize = 64 * 1024;
 pub(super) struct Inbound {
     pub generation: u64,
     pub event: Result<Bytes, ReadFailure>,
-}
-
-pub(super) enum ReadFailure {
-    /// End of stream or an I/O error.
-    Closed(String),
-    /// The framing is broken (e.g. a frame above `max_frame_size`).
-    Frame(DecodeError),
 }
 
 /// Encoded request segments for the writer, with the `acks = 0` partitions
@@ -247,22 +239,18 @@ pub(super) async fn establish(config: ConnectionConfig) -> Result<Established, S
     })
 }
 
-/// Sends `ApiVersions` at our highest version; on `UNSUPPORTED_VERSION`
-/// retries at the highest version both sides support. Returns the answer and
-/// the next free correlation id.
+/// Runs the core's [`ApiVersionsNegotiation`] over `stream`: writes each
+/// request it asks for and hands it each answer. Returns the answer and the
+/// next free correlation id.
 pub(super) async fn negotiate<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     buffer: &mut BytesMut,
     decoder: &FrameDecoder,
     client_id: &str,
 ) -> Result<(ApiVersionsResponse, i32), String> {
-    let api = ApiKey::ApiVersions;
-    let request = ApiVersionsRequest::default();
-    let mut version = api.supported().max;
-    let mut correlation_id = 0;
+    let mut negotiation = ApiVersionsNegotiation::default();
     loop {
-        let segments =
-            encode_request(&request, version, correlation_id, Some(client_id)).map_err(|e| e.to_string())?;
+        let segments = negotiation.request(client_id)?;
         write_segments(stream, &mut segments.into())
             .await
             .map_err(|e| format!("writing ApiVersions: {e}"))?;
@@ -272,30 +260,9 @@ pub(super) async fn negotiate<S: AsyncRead + AsyncWrite + Unpin>(
                 ReadFailure::Closed(reason) => format!("reading ApiVersions: {reason}"),
                 ReadFailure::Frame(e) => format!("reading ApiVersions: {e}"),
             })?;
-        let mut header = Reader::new(&body, false);
-        let got = decode_response_header(&mut header, api, version)
-            .map_err(|e| format!("undecodable ApiVersions response: {e}"))?;
-        if got != correlation_id {
-            return Err(format!(
-                "ApiVersions response has correlation id {got}, expected {correlation_id}"
-            ));
+        match negotiation.handle_response(&body)? {
+            Negotiated::Retry => continue,
+            Negotiated::Done(response, next_correlation_id) => return Ok((response, next_correlation_id)),
         }
-        let response = ApiVersionsResponse::decode_any(header.rest(), version)
-            .map_err(|e| format!("undecodable ApiVersions response: {e}"))?;
-        correlation_id += 1;
-        if response.error_code == ErrorCode::UNSUPPORTED_VERSION {
-            if let Some(lower) = response.fallback_version().filter(|&lower| lower < version) {
-                tracing::debug!(from = version, to = lower, "ApiVersions version fallback");
-                version = lower;
-                continue;
-            }
-        }
-        if !response.error_code.is_ok() {
-            return Err(format!(
-                "ApiVersions v{version} failed with {}",
-                response.error_code
-            ));
-        }
-        return Ok((response, correlation_id));
     }
 }

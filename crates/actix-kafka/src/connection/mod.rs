@@ -65,7 +65,6 @@ mod tests;
 
 pub use actor::BrokerConnectionActor;
 pub use kafka_producer_core::connection::coalesce::PendingBatch;
-pub(crate) use kafka_producer_core::connection::version_within;
 pub use kafka_producer_core::connection::{ConnectionConfig, ConnectionError, PartitionResult};
 
 /// Sends any request at the version negotiated with this broker and returns

@@ -127,6 +127,11 @@ impl<T> ProduceCoalescer<T> {
         expired.into_iter().map(|(_, responder)| responder).collect()
     }
 
+    /// The earliest deadline of a queued batch.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.pending.iter().filter_map(|(batch, _)| batch.deadline).min()
+    }
+
     /// Removes every queued batch, returning the responders (to fail them).
     pub fn drain(&mut self) -> impl Iterator<Item = T> + '_ {
         self.pending.drain(..).map(|(_, responder)| responder)

@@ -81,6 +81,11 @@ impl<T> InFlight<T> {
         expired
     }
 
+    /// The earliest deadline of a request in flight.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.entries.iter().map(|e| e.deadline).min()
+    }
+
     /// Removes and returns every request (the connection is gone).
     pub fn drain(&mut self) -> Vec<Entry<T>> {
         self.entries.drain(..).collect()

@@ -18,6 +18,10 @@ use crate::error::ProducerError;
 
 pub mod coalesce;
 pub mod in_flight;
+pub mod negotiation;
+pub mod state;
+#[cfg(test)]
+mod state_tests;
 
 /// How to reach and talk to one broker.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,6 +16,11 @@ pub trait Request {
     type Response: Response;
     /// Writes the body in `version`. The writer's flexible flag is already set.
     fn encode(&self, version: i16, w: &mut Writer) -> Result<(), EncodeError>;
+    /// Whether the broker answers this request. Every request is answered
+    /// but a Produce request with `acks = 0`.
+    fn expects_response(&self) -> bool {
+        true
+    }
 }
 
 /// A response body.

@@ -59,6 +59,10 @@ impl Request for ProduceRequest {
     const API_KEY: ApiKey = ApiKey::Produce;
     type Response = ProduceResponse;
 
+    fn expects_response(&self) -> bool {
+        ProduceRequest::expects_response(self)
+    }
+
     fn encode(&self, _version: i16, w: &mut Writer) -> Result<(), EncodeError> {
         w.nullable_string(self.transactional_id.as_deref())?;
         w.i16(self.acks);

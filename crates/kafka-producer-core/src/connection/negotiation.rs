@@ -1,0 +1,162 @@
+//! `ApiVersions` negotiation, the first exchange on every connection.
+//!
+//! The client asks at its highest `ApiVersions` version. A broker that does
+//! not know that version answers `UNSUPPORTED_VERSION` in the v0 format,
+//! listing the `ApiVersions` versions it does support; the client then asks
+//! again at the highest of those (KIP-511). The driver writes
+//! [`request`](ApiVersionsNegotiation::request), reads one frame, and hands it
+//! to [`handle_response`](ApiVersionsNegotiation::handle_response) until it
+//! says [`Negotiated::Done`].
+
+use bytes::Bytes;
+use kafka_wire::api::ApiKey;
+use kafka_wire::frame::encode_request;
+use kafka_wire::header::decode_response_header;
+use kafka_wire::messages::api_versions::{ApiVersionsRequest, ApiVersionsResponse};
+use kafka_wire::{ErrorCode, Reader};
+
+/// One connection's negotiation. See the module documentation.
+#[derive(Debug, Clone)]
+pub struct ApiVersionsNegotiation {
+    version: i16,
+    correlation_id: i32,
+}
+
+/// What a response means.
+#[derive(Debug)]
+pub enum Negotiated {
+    /// Ask again (at a lower version): write [`ApiVersionsNegotiation::request`].
+    Retry,
+    /// The broker's answer, and the next free correlation id.
+    Done(ApiVersionsResponse, i32),
+}
+
+impl Default for ApiVersionsNegotiation {
+    fn default() -> Self {
+        ApiVersionsNegotiation {
+            version: ApiKey::ApiVersions.supported().max,
+            correlation_id: 0,
+        }
+    }
+}
+
+impl ApiVersionsNegotiation {
+    /// The version the next request is sent at.
+    pub fn version(&self) -> i16 {
+        self.version
+    }
+
+    /// The next request, encoded and framed.
+    pub fn request(&self, client_id: &str) -> Result<Vec<Bytes>, String> {
+        let request = ApiVersionsRequest::default();
+        encode_request(&request, self.version, self.correlation_id, Some(client_id))
+            .map_err(|e| e.to_string())
+    }
+
+    /// The broker's answer (a frame body, header included) to the last
+    /// request.
+    pub fn handle_response(&mut self, body: &[u8]) -> Result<Negotiated, String> {
+        let version = self.version;
+        let mut header = Reader::new(body, false);
+        let got = decode_response_header(&mut header, ApiKey::ApiVersions, version)
+            .map_err(|e| format!("undecodable ApiVersions response: {e}"))?;
+        if got != self.correlation_id {
+            return Err(format!(
+                "ApiVersions response has correlation id {got}, expected {}",
+                self.correlation_id
+            ));
+        }
+        let response = ApiVersionsResponse::decode_any(header.rest(), version)
+            .map_err(|e| format!("undecodable ApiVersions response: {e}"))?;
+        self.correlation_id += 1;
+        if response.error_code == ErrorCode::UNSUPPORTED_VERSION {
+            if let Some(lower) = response.fallback_version().filter(|&lower| lower < version) {
+                tracing::debug!(from = version, to = lower, "ApiVersions version fallback");
+                self.version = lower;
+                return Ok(Negotiated::Retry);
+            }
+        }
+        if !response.error_code.is_ok() {
+            return Err(format!(
+                "ApiVersions v{version} failed with {}",
+                response.error_code
+            ));
+        }
+        Ok(Negotiated::Done(response, self.correlation_id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kafka_wire::Writer;
+
+    use super::*;
+
+    /// A response frame body: correlation id, then an ApiVersions body in
+    /// `format` (v0 for an `UNSUPPORTED_VERSION` answer).
+    fn response(correlation_id: i32, error: i16, format: i16, apis: &[(i16, i16, i16)]) -> Vec<u8> {
+        let flexible = format >= 3;
+        let mut w = Writer::new(flexible);
+        w.i32(correlation_id);
+        w.i16(error);
+        w.array_len(apis.len()).unwrap();
+        for &(key, min, max) in apis {
+            w.i16(key);
+            w.i16(min);
+            w.i16(max);
+            w.empty_tagged_fields();
+        }
+        if format >= 1 {
+            w.i32(0);
+        }
+        w.empty_tagged_fields();
+        w.into_bytes().to_vec()
+    }
+
+    #[test]
+    fn an_unsupported_version_answer_retries_at_the_brokers_highest() {
+        let mut n = ApiVersionsNegotiation::default();
+        let first = n.version();
+        assert!(first > 2, "we start at our highest version");
+        let step = n.handle_response(&response(0, 35, 0, &[(18, 0, 2)])).unwrap();
+        assert!(matches!(step, Negotiated::Retry));
+        assert_eq!(n.version(), 2);
+        assert!(!n.request("c").unwrap().is_empty());
+        let step = n
+            .handle_response(&response(1, 0, 2, &[(18, 0, 2), (0, 3, 9)]))
+            .unwrap();
+        match step {
+            Negotiated::Done(answer, next) => {
+                assert_eq!(next, 2, "two ids used");
+                assert_eq!(answer.broker_versions().len(), 2);
+            }
+            other => panic!("expected done, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_fallback_that_does_not_go_down_is_an_error_not_a_loop() {
+        let mut n = ApiVersionsNegotiation::default();
+        let ours = n.version();
+        let err = n
+            .handle_response(&response(0, 35, 0, &[(18, 0, ours)]))
+            .unwrap_err();
+        assert!(err.contains("failed with"), "{err}");
+    }
+
+    #[test]
+    fn a_wrong_correlation_id_or_an_error_code_fails_the_connection() {
+        let mut n = ApiVersionsNegotiation::default();
+        let v = n.version();
+        let err = n.handle_response(&response(7, 0, v, &[(18, 0, v)])).unwrap_err();
+        assert!(err.contains("correlation id 7, expected 0"), "{err}");
+
+        let mut n = ApiVersionsNegotiation::default();
+        let err = n.handle_response(&response(0, 31, v, &[])).unwrap_err();
+        assert!(err.contains("failed with"), "{err}");
+
+        let mut n = ApiVersionsNegotiation::default();
+        let err = n.handle_response(&[0, 0]).unwrap_err();
+        assert!(err.contains("undecodable"), "{err}");
+    }
+}

@@ -1,0 +1,485 @@
+//! The connection's life on simulated time: no socket, no sleeping.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use kafka_wire::api::{ApiKey, VersionRange};
+use kafka_wire::messages::api_versions::{ApiVersion, ApiVersionsResponse};
+use kafka_wire::{EncodeError, ErrorCode, Writer};
+
+use super::coalesce::PendingBatch;
+use super::state::{CallAnswer, ConnectionEvent, ConnectionState, QueuedCall, ReadFailure};
+use super::{ConnectionConfig, ConnectionError};
+
+type State = ConnectionState<&'static str, &'static str>;
+type Event = ConnectionEvent<&'static str, &'static str>;
+type Log = Rc<RefCell<Vec<String>>>;
+
+const TIMEOUT: Duration = Duration::from_millis(300);
+const BACKOFF: Duration = Duration::from_millis(20);
+const IDLE: Duration = Duration::from_secs(60);
+
+fn state(max_in_flight: usize) -> State {
+    ConnectionState::new(ConnectionConfig {
+        request_timeout: TIMEOUT,
+        reconnect_backoff: BACKOFF,
+        idle_timeout: IDLE,
+        max_in_flight,
+        ..ConnectionConfig::new(1, "127.0.0.1:9")
+    })
+}
+
+/// A broker that speaks Metadata v0-12 and Produce v3-7.
+fn broker_versions() -> ApiVersionsResponse {
+    let api = |key: ApiKey, min, max| ApiVersion {
+        api_key: key.code(),
+        min_version: min,
+        max_version: max,
+    };
+    ApiVersionsResponse {
+        error_code: ErrorCode::NONE,
+        api_keys: vec![
+            api(ApiKey::ApiVersions, 0, 3),
+            api(ApiKey::Metadata, 0, 12),
+            api(ApiKey::Produce, 3, 7),
+        ],
+        throttle_time_ms: 0,
+        supported_features: Vec::new(),
+        finalized_features_epoch: -1,
+        finalized_features: Vec::new(),
+        zk_migration_ready: false,
+    }
+}
+
+/// A Metadata call whose outcome is written to `log` as `name: ...`.
+struct TestCall {
+    name: &'static str,
+    versions: Option<VersionRange>,
+    log: Log,
+}
+
+struct TestAnswer {
+    name: &'static str,
+    log: Log,
+}
+
+impl QueuedCall for TestCall {
+    fn api(&self) -> ApiKey {
+        ApiKey::Metadata
+    }
+    fn versions(&self) -> Option<VersionRange> {
+        self.versions
+    }
+    fn expects_response(&self) -> bool {
+        self.name != "unanswered"
+    }
+    fn encode(&self, version: i16, correlation_id: i32, _: &str) -> Result<Vec<Bytes>, EncodeError> {
+        Ok(vec![Bytes::from(format!(
+            "{}#{correlation_id}@v{version}",
+            self.name
+        ))])
+    }
+    fn into_answer(self: Box<Self>) -> Box<dyn CallAnswer> {
+        Box::new(TestAnswer {
+            name: self.name,
+            log: self.log,
+        })
+    }
+    fn fail(self: Box<Self>, error: ConnectionError) {
+        self.log
+            .borrow_mut()
+            .push(format!("{}: unsent {error}", self.name));
+    }
+}
+
+impl CallAnswer for TestAnswer {
+    fn respond(self: Box<Self>, _: i32, _: ApiKey, version: i16, id: i32, body: &[u8]) -> Result<(), String> {
+        if body.len() > 4 && &body[4..] == b"garbage" {
+            self.log.borrow_mut().push(format!("{}: undecodable", self.name));
+            return Err("garbage".into());
+        }
+        self.log
+            .borrow_mut()
+            .push(format!("{}: answered #{id} v{version}", self.name));
+        Ok(())
+    }
+    fn fail(self: Box<Self>, error: ConnectionError) {
+        self.log.borrow_mut().push(format!("{}: {error}", self.name));
+    }
+}
+
+fn call(name: &'static str, log: &Log) -> Box<dyn QueuedCall> {
+    Box::new(TestCall {
+        name,
+        versions: None,
+        log: log.clone(),
+    })
+}
+
+fn batch(partition: i32, acks: i16, deadline: Option<Instant>) -> PendingBatch {
+    PendingBatch {
+        topic: "t".into(),
+        partition,
+        records: Bytes::from_static(b"records"),
+        acks,
+        timeout_ms: 1000,
+        transactional_id: None,
+        deadline,
+        versions: None,
+    }
+}
+
+fn events(s: &mut State) -> Vec<Event> {
+    std::iter::from_fn(|| s.poll_event()).collect()
+}
+
+/// What was written, as text (the test calls encode themselves as text).
+fn writes(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            ConnectionEvent::Write(w) => Some(String::from_utf8_lossy(&w.segments.concat()).into_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn frame(correlation_id: i32, rest: &[u8]) -> Vec<u8> {
+    let mut body = correlation_id.to_be_bytes().to_vec();
+    body.extend_from_slice(rest);
+    body
+}
+
+/// A Produce v7 response body: every partition of topic `t` succeeded.
+fn produce_v7(correlation_id: i32, partitions: &[(i32, i64)]) -> Vec<u8> {
+    let mut w = Writer::new(false);
+    w.i32(correlation_id);
+    w.array_len(1).unwrap();
+    w.string("t").unwrap();
+    w.array_len(partitions.len()).unwrap();
+    for &(index, base_offset) in partitions {
+        w.i32(index);
+        w.i16(0);
+        w.i64(base_offset);
+        w.i64(-1);
+        w.i64(0);
+    }
+    w.i32(0);
+    w.into_bytes().to_vec()
+}
+
+/// Connects `s` (first attempt) and returns the generation.
+fn connect(s: &mut State, now: Instant) -> u64 {
+    let generation = match events(s)[..] {
+        [ConnectionEvent::Connect { generation }] => generation,
+        ref other => panic!("expected a connect, got {other:?}"),
+    };
+    s.handle_connected(now, generation, broker_versions(), 2);
+    generation
+}
+
+#[test]
+fn the_first_request_connects_and_goes_out_once_versions_are_negotiated() {
+    let t0 = Instant::now();
+    let log = Log::default();
+    let mut s = state(5);
+    assert_eq!(
+        s.poll_deadline(),
+        None,
+        "an idle connection has nothing to wait for"
+    );
+    s.handle_call(t0, call("meta", &log));
+    let g = connect(&mut s, t0);
+    let out = events(&mut s);
+    assert_eq!(
+        writes(&out),
+        ["meta#2@v12"],
+        "ids continue after the negotiation's"
+    );
+    s.handle_frame(t0, g, &frame(2, b""));
+    assert_eq!(*log.borrow(), ["meta: answered #2 v12"]);
+}
+
+#[test]
+fn batches_queued_together_are_one_request_and_each_partition_gets_its_result() {
+    let t0 = Instant::now();
+    let mut s = state(5);
+    s.handle_produce(batch(0, 1, None), "p0");
+    s.handle_produce(batch(1, 1, None), "p1");
+    s.handle_produce(batch(0, 1, None), "p0-again");
+    s.handle_flush(t0);
+    let g = connect(&mut s, t0);
+    let out = events(&mut s);
+    assert_eq!(
+        writes(&out).len(),
+        2,
+        "a second batch for partition 0 goes in the next request"
+    );
+    s.handle_frame(t0, g, &produce_v7(2, &[(1, 10), (0, 20)]));
+    let results: Vec<_> = events(&mut s)
+        .into_iter()
+        .map(|e| match e {
+            ConnectionEvent::Produced(p, r) => (p, r.unwrap().base_offset),
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(results, [("p0", 20), ("p1", 10)]);
+}
+
+#[test]
+fn acks_zero_batches_resolve_on_write_and_acks_zero_calls_are_refused() {
+    let t0 = Instant::now();
+    let log = Log::default();
+    let mut s = state(1);
+    s.handle_call(t0, call("unanswered", &log));
+    assert!(
+        log.borrow()[0].starts_with("unanswered: unsent"),
+        "{:?}",
+        log.borrow()
+    );
+    assert!(events(&mut s).is_empty(), "a refused call does not connect");
+
+    s.handle_produce(batch(0, 0, None), "p0");
+    s.handle_flush(t0);
+    connect(&mut s, t0);
+    match &events(&mut s)[..] {
+        [ConnectionEvent::Write(w)] => assert_eq!(w.no_ack, ["p0"]),
+        other => panic!("expected one write, got {other:?}"),
+    }
+    // Nothing is in flight: a call still fits under max_in_flight = 1.
+    s.handle_call(t0, call("meta", &log));
+    assert_eq!(writes(&events(&mut s)).len(), 1);
+}
+
+#[test]
+fn a_failed_connect_fails_what_is_queued_and_waits_out_the_backoff() {
+    let t0 = Instant::now();
+    let log = Log::default();
+    let mut s = state(5);
+    s.handle_call(t0, call("first", &log));
+    s.handle_get_versions(t0, "waiter");
+    let g = match events(&mut s)[..] {
+        [ConnectionEvent::Connect { generation }] => generation,
+        ref other => panic!("expected a connect, got {other:?}"),
+    };
+    s.handle_connect_failed(t0, g, "refused".into());
+    assert!(
+        log.borrow()[0].contains("could not connect"),
+        "{:?}",
+        log.borrow()
+    );
+    assert!(matches!(
+        &events(&mut s)[..],
+        [ConnectionEvent::Versions(
+            "waiter",
+            Err(ConnectionError::Connect { .. })
+        )]
+    ));
+    assert_eq!(s.phase(), "backoff");
+    assert_eq!(s.poll_deadline(), Some(t0 + BACKOFF));
+
+    s.handle_call(t0 + BACKOFF / 2, call("second", &log));
+    assert!(events(&mut s).is_empty(), "no attempt during the backoff");
+    s.handle_timeout(t0 + BACKOFF);
+    assert!(matches!(
+        events(&mut s)[..],
+        [ConnectionEvent::Connect { generation: 2 }]
+    ));
+    s.handle_connected(t0 + BACKOFF, 1, broker_versions(), 2);
+    assert_eq!(
+        s.phase(),
+        "connecting",
+        "a late answer of the first attempt is ignored"
+    );
+}
+
+#[test]
+fn a_request_past_its_timeout_fails_closes_the_connection_and_the_queue_survives() {
+    let t0 = Instant::now();
+    let log = Log::default();
+    let mut s = state(1);
+    s.handle_call(t0, call("slow", &log));
+    let g = connect(&mut s, t0);
+    events(&mut s);
+    s.handle_call(t0, call("queued", &log));
+    assert!(events(&mut s).is_empty(), "max_in_flight = 1");
+    assert_eq!(s.poll_deadline(), Some(t0 + TIMEOUT));
+
+    s.handle_timeout(t0 + TIMEOUT);
+    assert_eq!(
+        *log.borrow(),
+        ["slow: request to node 1 timed out after 300 ms (outcome unknown)"]
+    );
+    assert!(matches!(events(&mut s)[..], [ConnectionEvent::Close { generation }] if generation == g));
+    s.handle_timeout(t0 + TIMEOUT + BACKOFF);
+    let g2 = connect(&mut s, t0 + TIMEOUT + BACKOFF);
+    assert_eq!(writes(&events(&mut s)), ["queued#2@v12"]);
+    s.handle_frame(t0, g, &frame(2, b""));
+    assert_eq!(log.borrow().len(), 1, "an event of the old socket is ignored");
+    s.handle_frame(t0, g2, &frame(2, b""));
+    assert_eq!(log.borrow()[1], "queued: answered #2 v12");
+}
+
+#[test]
+fn an_unused_connection_closes_after_the_idle_timeout_and_the_next_request_reconnects() {
+    let t0 = Instant::now();
+    let log = Log::default();
+    let mut s = state(5);
+    s.handle_call(t0, call("meta", &log));
+    let g = connect(&mut s, t0);
+    events(&mut s);
+    let t1 = t0 + Duration::from_secs(1);
+    s.handle_frame(t1, g, &frame(2, b""));
+    assert_eq!(
+        s.poll_deadline(),
+        Some(t1 + IDLE),
+        "idle counts from the last read"
+    );
+    s.handle_timeout(t1 + IDLE - Duration::from_millis(1));
+    assert_eq!(s.phase(), "connected");
+    s.handle_timeout(t1 + IDLE);
+    assert!(matches!(events(&mut s)[..], [ConnectionEvent::Close { .. }]));
+    assert_eq!(s.phase(), "idle", "no backoff after an idle close");
+    s.handle_call(t1 + IDLE, call("later", &log));
+    assert!(matches!(
+        events(&mut s)[..],
+        [ConnectionEvent::Connect { generation: 2 }]
+    ));
+}
+
+#[test]
+fn a_stray_correlation_id_or_an_undecodable_answer_fails_everything_in_flight() {
+    let t0 = Instant::now();
+    let log = Log::default();
+    let mut s = state(5);
+    s.handle_call(t0, call("a", &log));
+    s.handle_call(t0, call("b", &log));
+    let g = connect(&mut s, t0);
+    events(&mut s);
+    s.handle_frame(t0, g, &frame(99, b""));
+    let log_now = log.borrow().clone();
+    assert!(
+        log_now.iter().all(|l| l.contains("unknown correlation id 99")),
+        "{log_now:?}"
+    );
+    assert_eq!(log_now.len(), 2);
+
+    let log = Log::default();
+    let mut s = state(5);
+    s.handle_call(t0, call("a", &log));
+    s.handle_call(t0, call("b", &log));
+    let g = connect(&mut s, t0);
+    events(&mut s);
+    s.handle_frame(t0, g, &frame(2, b"garbage"));
+    assert_eq!(log.borrow()[0], "a: undecodable");
+    assert!(
+        log.borrow()[1].starts_with("b: connection to node 1 lost"),
+        "{:?}",
+        log.borrow()
+    );
+}
+
+#[test]
+fn a_lost_connection_fails_the_batches_in_flight_as_unknown() {
+    let t0 = Instant::now();
+    let mut s = state(5);
+    s.handle_produce(batch(0, -1, None), "p0");
+    s.handle_flush(t0);
+    let g = connect(&mut s, t0);
+    events(&mut s);
+    s.handle_read_failed(t0, g, ReadFailure::Closed("reset".into()));
+    let out = events(&mut s);
+    assert!(matches!(
+        &out[..],
+        [ConnectionEvent::Close { .. }, ConnectionEvent::Produced("p0", Err(e))] if e.maybe_sent()
+    ));
+}
+
+#[test]
+fn an_unwritten_batch_expires_at_its_deadline_while_connecting() {
+    let t0 = Instant::now();
+    let mut s = state(5);
+    let deadline = t0 + Duration::from_millis(50);
+    s.handle_produce(batch(0, 1, Some(deadline)), "p0");
+    s.handle_flush(t0);
+    events(&mut s);
+    assert_eq!(s.poll_deadline(), Some(deadline));
+    s.handle_timeout(deadline);
+    assert!(matches!(
+        events(&mut s)[..],
+        [ConnectionEvent::Produced(
+            "p0",
+            Err(ConnectionError::Expired { node_id: 1 })
+        )]
+    ));
+}
+
+#[test]
+fn a_call_outside_the_negotiated_versions_fails_unsent() {
+    let t0 = Instant::now();
+    let log = Log::default();
+    let mut s = state(5);
+    s.handle_call(
+        t0,
+        Box::new(TestCall {
+            name: "future",
+            versions: Some(VersionRange { min: 13, max: 14 }),
+            log: log.clone(),
+        }),
+    );
+    connect(&mut s, t0);
+    assert!(writes(&events(&mut s)).is_empty());
+    assert!(
+        log.borrow()[0].contains("supports no version"),
+        "{:?}",
+        log.borrow()
+    );
+}
+
+#[test]
+fn close_fails_in_flight_as_unknown_and_queued_as_closed() {
+    let t0 = Instant::now();
+    let log = Log::default();
+    let mut s = state(1);
+    s.handle_call(t0, call("sent", &log));
+    connect(&mut s, t0);
+    events(&mut s);
+    s.handle_call(t0, call("queued", &log));
+    s.handle_produce(batch(0, 1, None), "p0");
+    s.close();
+    assert!(
+        log.borrow()[0].starts_with("sent: connection to node 1 lost"),
+        "{:?}",
+        log.borrow()
+    );
+    assert_eq!(
+        log.borrow()[1],
+        "queued: unsent the connection to node 1 is closed"
+    );
+    assert!(matches!(
+        &events(&mut s)[..],
+        [
+            ConnectionEvent::Close { .. },
+            ConnectionEvent::Produced("p0", Err(ConnectionError::Closed { .. }))
+        ]
+    ));
+}
+
+#[test]
+fn versions_are_answered_at_once_when_connected() {
+    let t0 = Instant::now();
+    let mut s = state(5);
+    s.handle_get_versions(t0, "first");
+    connect(&mut s, t0);
+    assert!(matches!(
+        events(&mut s)[..],
+        [ConnectionEvent::Versions("first", Ok(_))]
+    ));
+    s.handle_get_versions(t0, "second");
+    assert!(matches!(
+        events(&mut s)[..],
+        [ConnectionEvent::Versions("second", Ok(_))]
+    ));
+}
