@@ -287,7 +287,7 @@ async fn a_broker_that_never_answers_bounds_send_flush_and_stop() {
     let elapsed = started.elapsed();
     match &result {
         Err(ProducerError::RequestTimedOut {
-            broker: 0,
+            broker: actix_kafka::error::BrokerId(0),
             timeout_ms: 1_000,
         }) => {}
         other => panic!("expected RequestTimedOut from broker 0, got {other:?}"),
@@ -311,7 +311,13 @@ async fn a_broker_that_never_answers_bounds_send_flush_and_stop() {
         .await
         .expect("the delivery is resolved once flush returned");
     assert!(
-        matches!(result, Err(ProducerError::RequestTimedOut { broker: 0, .. })),
+        matches!(
+            result,
+            Err(ProducerError::RequestTimedOut {
+                broker: actix_kafka::error::BrokerId(0),
+                ..
+            })
+        ),
         "{result:?}"
     );
 
@@ -345,7 +351,13 @@ async fn a_request_lost_on_the_way_in_fails_with_a_timeout_and_nothing_written()
     .await
     .expect("send_and_wait did not end within request_timeout_ms");
     assert!(
-        matches!(result, Err(ProducerError::RequestTimedOut { broker: 0, .. })),
+        matches!(
+            result,
+            Err(ProducerError::RequestTimedOut {
+                broker: actix_kafka::error::BrokerId(0),
+                ..
+            })
+        ),
         "{result:?}"
     );
     assert!(started.elapsed() >= request_timeout - Duration::from_millis(100));
@@ -434,7 +446,13 @@ async fn truncated_frame_times_out_and_the_next_connection_is_clean() {
         .await
         .expect("bounded by request_timeout_ms");
     assert!(
-        matches!(result, Err(ProducerError::RequestTimedOut { broker: 0, .. })),
+        matches!(
+            result,
+            Err(ProducerError::RequestTimedOut {
+                broker: actix_kafka::error::BrokerId(0),
+                ..
+            })
+        ),
         "{result:?}"
     );
     let metadata = producer.send_and_wait(record("y")).await.expect("delivered");

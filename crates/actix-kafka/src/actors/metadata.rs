@@ -15,7 +15,7 @@ use tokio::sync::oneshot;
 
 use crate::config::ProducerConfig;
 use crate::connection::{BrokerConnectionActor, Call, Close, ConnectionConfig};
-use crate::error::ProducerError;
+use crate::error::{Disconnect, ProducerError};
 use crate::metadata::{MetadataEvent, MetadataManager, RefreshConfig, TopicInfo};
 
 /// How often waiters' deadlines and the metadata age are checked.
@@ -156,6 +156,7 @@ impl MetadataActor {
     /// Sends the refresh the manager asks for, and delivers its answers.
     fn drive(&mut self, ctx: &mut Context<Self>) {
         if let Some(refresh) = self.manager.poll_refresh(Instant::now()) {
+            let node_id = refresh.node_id;
             let request = MetadataRequest {
                 allow_auto_topic_creation: true,
                 ..MetadataRequest::for_topics(refresh.topics)
@@ -163,12 +164,18 @@ impl MetadataActor {
             self.connection_to(refresh.node_id, &refresh.addr)
                 .send(Call(request))
                 .into_actor(self)
-                .map(|result, actor, ctx| {
+                .map(move |result, actor, ctx| {
                     let now = Instant::now();
                     match result {
                         Ok(Ok(response)) => actor.manager.handle_refresh_response(&response, now),
-                        Ok(Err(e)) => actor.manager.handle_refresh_failed(e.to_string(), now),
-                        Err(e) => actor.manager.handle_refresh_failed(e.to_string(), now),
+                        Ok(Err(e)) => actor.manager.handle_refresh_failed(e.into(), now),
+                        Err(_) => {
+                            let broker = node_id.into();
+                            let cause = Disconnect::ConnectionStopped;
+                            actor
+                                .manager
+                                .handle_refresh_failed(ProducerError::Disconnected { broker, cause }, now)
+                        }
                     }
                     actor.drive(ctx);
                 })

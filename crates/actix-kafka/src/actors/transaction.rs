@@ -38,7 +38,7 @@ use crate::config::ProducerConfig;
 use crate::connection::BrokerConnectionActor;
 use crate::connection::{Call, CallWithin, ConnectionError, GetApiVersions};
 use crate::error::ErrorClass;
-use crate::error::ProducerError;
+use crate::error::{ProducerError, ProtocolViolation};
 use crate::transaction::{Transaction, TxnProtocol};
 use kafka_wire::api::{ApiKey, VersionRange};
 use kafka_wire::messages::add_offsets_to_txn::AddOffsetsToTxnRequest;
@@ -140,8 +140,8 @@ async fn find_coordinator(
         .map_err(|_| ProducerError::Closed)?
         .map_err(ProducerError::from)?;
     let found = response.coordinator(key).ok_or_else(|| ProducerError::Protocol {
-        broker: node_id.to_string(),
-        reason: "FindCoordinator answered without the key".to_string(),
+        broker: node_id.into(),
+        cause: ProtocolViolation::NoCoordinator { key: key.to_string() },
     })?;
     if !found.error_code.is_ok() {
         return Err(ProducerError::from_broker(
@@ -190,9 +190,9 @@ where
         let found = actix_rt::time::timeout(left, find_coordinator(metadata, key_type, key))
             .await
             .unwrap_or_else(|_| {
-                Err(ProducerError::Connection {
-                    broker: format!("the coordinator of {key:?}"),
-                    reason: format!("not found within {} ms", left.as_millis()),
+                Err(ProducerError::CoordinatorUnavailable {
+                    key: key.to_string(),
+                    waited_ms: left.as_millis() as u64,
                 })
             });
         let error = match found {
@@ -206,7 +206,7 @@ where
                     Ok(Ok(Err(e))) => ProducerError::from(e),
                     Ok(Err(_)) => ProducerError::Closed,
                     Err(_) => ProducerError::RequestTimedOut {
-                        broker: node_id,
+                        broker: node_id.into(),
                         timeout_ms: left.as_millis() as u64,
                     },
                 }

@@ -19,6 +19,8 @@ use kafka_wire::messages::{Request, Response};
 use kafka_wire::EncodeError;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::error::{ConnectFailure, IoFailure, ProtocolViolation};
+
 use super::io::{establish, frames, write_loop, Established, Inbound, NoAckReply, PartitionReply, WriteJob};
 use super::{
     Call, CallWithin, Close, ConnectionConfig, ConnectionError, GetApiVersions, PartitionResult,
@@ -136,7 +138,7 @@ impl BrokerConnectionActor {
     fn on_established(
         &mut self,
         generation: u64,
-        result: Result<Established, String>,
+        result: Result<Established, ConnectFailure>,
         ctx: &mut Context<Self>,
     ) {
         let now = Instant::now();
@@ -166,14 +168,15 @@ impl BrokerConnectionActor {
                     });
                 }
             }
-            Err(reason) => self.state.handle_connect_failed(now, generation, reason),
+            Err(cause) => self.state.handle_connect_failed(now, generation, cause),
         }
         self.act(ctx);
     }
 
-    fn on_writer_end(&mut self, generation: u64, result: Result<(), String>, ctx: &mut Context<Self>) {
-        if let Err(reason) = result {
-            self.state.handle_write_failed(Instant::now(), generation, reason);
+    fn on_writer_end(&mut self, generation: u64, result: Result<(), IoFailure>, ctx: &mut Context<Self>) {
+        if let Err(failure) = result {
+            self.state
+                .handle_write_failed(Instant::now(), generation, failure);
             self.act(ctx);
         }
     }
@@ -364,19 +367,19 @@ impl<T: Response + 'static> CallAnswer for CallReply<T> {
         version: i16,
         correlation_id: i32,
         body: &[u8],
-    ) -> Result<(), String> {
+    ) -> Result<(), ProtocolViolation> {
         match decode_response::<T>(api, version, correlation_id, body) {
             Ok(response) => {
                 let _ = self.reply.send(Ok(response));
                 Ok(())
             }
-            Err(e) => {
-                let reason = format!("undecodable {api:?} v{version} response: {e}");
+            Err(error) => {
+                let cause = ProtocolViolation::Undecodable { api, version, error };
                 let _ = self.reply.send(Err(ConnectionError::Protocol {
                     node_id,
-                    reason: reason.clone(),
+                    cause: cause.clone(),
                 }));
-                Err(reason)
+                Err(cause)
             }
         }
     }

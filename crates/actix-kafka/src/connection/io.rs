@@ -23,6 +23,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{ConnectionConfig, ConnectionError, PartitionResult};
+use crate::error::{ConnectFailure, Disconnect, IoFailure, NegotiationFailure};
 
 /// Where one partition's produce result goes.
 pub(super) type PartitionReply = oneshot::Sender<Result<PartitionResult, ConnectionError>>;
@@ -75,7 +76,7 @@ impl Drop for NoAckReply {
         for reply in self.replies.drain(..) {
             let _ = reply.send(Err(ConnectionError::Disconnected {
                 node_id: self.node_id,
-                reason: "the connection closed while the acks=0 request was being written".to_owned(),
+                cause: Disconnect::DuringAcksZeroWrite,
             }));
         }
     }
@@ -86,7 +87,7 @@ impl Drop for NoAckReply {
 pub(super) async fn write_loop(
     mut half: impl AsyncWrite + Unpin,
     mut jobs: mpsc::UnboundedReceiver<WriteJob>,
-) -> Result<(), String> {
+) -> Result<(), IoFailure> {
     let mut batch = Vec::new();
     let mut segments = VecDeque::new();
     while let Some(job) = jobs.recv().await {
@@ -102,7 +103,7 @@ pub(super) async fn write_loop(
         }
         if let Err(e) = write_segments(&mut half, &mut segments).await {
             // Unwritten acks=0 partitions fail as `batch` is dropped.
-            return Err(format!("write failed: {e}"));
+            return Err(IoFailure::from(&e));
         }
         for job in batch.drain(..) {
             if let Some(reply) = job.written {
@@ -162,9 +163,9 @@ pub(super) async fn read_frame<R: AsyncRead + Unpin>(
             buffer.reserve(READ_CHUNK);
         }
         match r.read_buf(buffer).await {
-            Ok(0) => return Err(ReadFailure::Closed("the broker closed the connection".to_owned())),
+            Ok(0) => return Err(ReadFailure::Closed(Disconnect::ClosedByBroker)),
             Ok(_) => {}
-            Err(e) => return Err(ReadFailure::Closed(format!("read failed: {e}"))),
+            Err(e) => return Err(ReadFailure::Closed(Disconnect::Read(IoFailure::from(&e)))),
         }
     }
 }
@@ -214,23 +215,31 @@ pub(super) struct Established {
 
 /// Connects (within `connect_timeout`, with TCP_NODELAY) and negotiates API
 /// versions (within `request_timeout`).
-pub(super) async fn establish(config: ConnectionConfig) -> Result<Established, String> {
+pub(super) async fn establish(config: ConnectionConfig) -> Result<Established, ConnectFailure> {
+    let millis = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
     let connect = TcpStream::connect(config.addr.as_str());
     let stream = match tokio::time::timeout(config.connect_timeout, connect).await {
         Ok(Ok(stream)) => stream,
-        Ok(Err(e)) => return Err(e.to_string()),
-        Err(_) => return Err(format!("connect timed out after {:?}", config.connect_timeout)),
+        Ok(Err(e)) => return Err(ConnectFailure::Io(IoFailure::from(&e))),
+        Err(_) => {
+            let after_ms = millis(config.connect_timeout);
+            return Err(ConnectFailure::TimedOut { after_ms });
+        }
     };
     stream
         .set_nodelay(true)
-        .map_err(|e| format!("setting TCP_NODELAY: {e}"))?;
+        .map_err(|e| ConnectFailure::Io(IoFailure::from(&e)))?;
     let mut stream: BoxedTransport = Box::new(stream);
     let mut buffer = BytesMut::new();
     let decoder = FrameDecoder::new(config.max_frame_size);
     let negotiation = negotiate(&mut stream, &mut buffer, &decoder, &config.client_id);
+    let no_answer = NegotiationFailure::NoAnswer {
+        after_ms: millis(config.request_timeout),
+    };
     let (api_versions, next_correlation_id) = tokio::time::timeout(config.request_timeout, negotiation)
         .await
-        .map_err(|_| format!("ApiVersions got no answer within {:?}", config.request_timeout))??;
+        .unwrap_or(Err(no_answer))
+        .map_err(ConnectFailure::Negotiation)?;
     Ok(Established {
         stream,
         buffer,
@@ -247,18 +256,18 @@ pub(super) async fn negotiate<S: AsyncRead + AsyncWrite + Unpin>(
     buffer: &mut BytesMut,
     decoder: &FrameDecoder,
     client_id: &str,
-) -> Result<(ApiVersionsResponse, i32), String> {
+) -> Result<(ApiVersionsResponse, i32), NegotiationFailure> {
     let mut negotiation = ApiVersionsNegotiation::default();
     loop {
         let segments = negotiation.request(client_id)?;
         write_segments(stream, &mut segments.into())
             .await
-            .map_err(|e| format!("writing ApiVersions: {e}"))?;
+            .map_err(|e| NegotiationFailure::Write(IoFailure::from(&e)))?;
         let body = read_frame(stream, buffer, decoder)
             .await
             .map_err(|failure| match failure {
-                ReadFailure::Closed(reason) => format!("reading ApiVersions: {reason}"),
-                ReadFailure::Frame(e) => format!("reading ApiVersions: {e}"),
+                ReadFailure::Closed(lost) => NegotiationFailure::Read(lost),
+                ReadFailure::Frame(e) => NegotiationFailure::Undecodable(e),
             })?;
         match negotiation.handle_response(&body)? {
             Negotiated::Retry => continue,

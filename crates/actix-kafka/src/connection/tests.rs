@@ -359,7 +359,10 @@ async fn negotiates_then_round_trips_a_metadata_call() {
             topic_data: Vec::new(),
         };
         let err = actor.send(Call(unanswered)).await.unwrap().unwrap_err();
-        assert!(matches!(err, ConnectionError::Encode { .. }), "{err:?}");
+        assert!(
+            matches!(err, ConnectionError::Unanswerable { node_id: 1 }),
+            "{err:?}"
+        );
 
         assert_eq!(broker.stats.requests.lock().unwrap().len(), 1);
         assert_eq!(broker.stats.connections.load(Ordering::SeqCst), 1);

@@ -8,7 +8,7 @@ use kafka_wire::record::read_batches;
 use kafka_wire::ErrorCode;
 
 use super::*;
-use crate::error::ProducerError;
+use crate::error::{BrokerId, Disconnect, ProducerError};
 
 fn config(linger_ms: u64, max_batch_size: usize) -> QueueConfig {
     QueueConfig {
@@ -297,7 +297,7 @@ fn sequences_are_assigned_at_first_send_and_kept_on_retry() {
     assert_eq!(sequence(&first), (7, 1, 0));
     append(&mut q, t0, 3);
     let timeout = ProducerError::RequestTimedOut {
-        broker: 1,
+        broker: BrokerId(1),
         timeout_ms: 1,
     };
     q.on_response(t0, first.batch_id, SendOutcome::Failed(timeout));
@@ -482,8 +482,8 @@ fn abandon_fails_the_in_flight_batch_as_unknown_and_the_rest_as_not_sent() {
     append(&mut q, t0, 2);
     append(&mut q, t0, 3);
     let unknown = ProducerError::Disconnected {
-        broker: 1,
-        reason: "stopped".into(),
+        broker: BrokerId(1),
+        cause: Disconnect::ProducerStopped,
     };
     let (done, released) = q.abandon(&unknown, &ProducerError::Cancelled);
     let results: Vec<(u32, Result<_, ProducerError>)> = done

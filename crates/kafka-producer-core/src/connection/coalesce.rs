@@ -20,6 +20,7 @@ use kafka_wire::messages::produce::{
 use kafka_wire::api::VersionRange;
 
 use super::{ConnectionError, PartitionResult};
+use crate::error::ProtocolViolation;
 
 /// One partition's record batch waiting to be written (the plain form of
 /// `actix-kafka`'s `ProducePartition` message).
@@ -218,7 +219,10 @@ impl<T> ProduceRouting<T> {
                         tracing::warn!(node_id, topic = %topic, partition, "produce response omits a partition");
                         Err(ConnectionError::Protocol {
                             node_id,
-                            reason: format!("the produce response has no result for {topic}-{partition}"),
+                            cause: ProtocolViolation::MissingPartition {
+                                topic: topic.clone(),
+                                partition,
+                            },
                         })
                     }
                 };

@@ -14,7 +14,9 @@ use std::time::Duration;
 use kafka_wire::api::{ApiKey, VersionRange};
 use kafka_wire::ErrorCode;
 
-use crate::error::ProducerError;
+use kafka_wire::EncodeError;
+
+use crate::error::{ConnectFailure, Disconnect, ProducerError, ProtocolViolation};
 
 pub mod coalesce;
 pub mod in_flight;
@@ -123,12 +125,15 @@ impl PartitionResult {
 pub enum ConnectionError {
     /// The connection could not be established (TCP connect, connect timeout,
     /// or `ApiVersions` negotiation). The request was **not** sent.
-    #[error("could not connect to {addr}: {reason}")]
+    #[error("could not connect to node {node_id} at {addr}: {cause}")]
     Connect {
+        /// The broker's node id (negative for a bootstrap server).
+        node_id: i32,
         /// The broker address.
         addr: String,
         /// What went wrong.
-        reason: String,
+        #[source]
+        cause: ConnectFailure,
     },
     /// No response arrived within `request_timeout`. The request was written:
     /// its outcome is **unknown** (the broker may have applied it). The
@@ -142,31 +147,41 @@ pub enum ConnectionError {
     },
     /// The connection was lost while the request was in flight: its outcome is
     /// **unknown**.
-    #[error("connection to node {node_id} lost with the request in flight (outcome unknown): {reason}")]
+    #[error("connection to node {node_id} lost with the request in flight (outcome unknown): {cause}")]
     Disconnected {
         /// The broker's node id.
         node_id: i32,
         /// What happened to the connection.
-        reason: String,
+        #[source]
+        cause: Disconnect,
     },
     /// The broker's response could not be used: undecodable, a frame above
     /// `max_frame_size`, an unknown correlation id, or (for one partition of a
     /// produce request) a missing partition. The outcome is **unknown**. For
     /// stream-level problems the connection was closed.
-    #[error("protocol error from node {node_id} (outcome unknown): {reason}")]
+    #[error("protocol error from node {node_id} (outcome unknown): {cause}")]
     Protocol {
         /// The broker's node id.
         node_id: i32,
         /// What was wrong.
-        reason: String,
+        #[source]
+        cause: ProtocolViolation,
     },
     /// The request could not be encoded. It was **not** sent.
-    #[error("request to node {node_id} could not be encoded: {reason}")]
+    #[error("request to node {node_id} could not be encoded: {error}")]
     Encode {
         /// The broker's node id.
         node_id: i32,
-        /// What went wrong.
-        reason: String,
+        /// What the encoder refused.
+        #[source]
+        error: EncodeError,
+    },
+    /// The request is one the broker never answers (an `acks = 0` Produce
+    /// request sent as a call that waits for its answer). It was **not** sent.
+    #[error("node {node_id} would never answer this request (acks=0 produce); send it as a produce batch")]
+    Unanswerable {
+        /// The broker's node id.
+        node_id: i32,
     },
     /// The broker supports no version of the API that this client speaks (or
     /// none in the range the request asked for). The request was **not** sent.
@@ -206,33 +221,46 @@ impl ConnectionError {
     }
 }
 
-/// The producer's view of a connection failure.
-///
-/// Connect failures keep the broker's address, the others its node id; what
-/// is neither a timeout nor a lost connection is a protocol error.
+/// The producer's view of a connection failure: the same broker and the
+/// same typed cause. A request that could not be made at all (encode, no
+/// common version) is a protocol error; a batch that expired unwritten is
+/// [`ProducerError::BatchExpired`] (the partition, which knows since when
+/// it waited, fills in the time).
 impl From<ConnectionError> for ProducerError {
     fn from(error: ConnectionError) -> Self {
+        let protocol = |node_id: i32, cause| ProducerError::Protocol {
+            broker: node_id.into(),
+            cause,
+        };
         match error {
-            ConnectionError::Connect { addr, reason } => ProducerError::Connection { broker: addr, reason },
+            ConnectionError::Connect { node_id, addr, cause } => ProducerError::Connection {
+                broker: node_id.into(),
+                addr,
+                cause,
+            },
             ConnectionError::Timeout { node_id, timeout_ms } => ProducerError::RequestTimedOut {
-                broker: node_id,
+                broker: node_id.into(),
                 timeout_ms,
             },
-            ConnectionError::Disconnected { node_id, reason } => ProducerError::Disconnected {
-                broker: node_id,
-                reason,
+            ConnectionError::Disconnected { node_id, cause } => ProducerError::Disconnected {
+                broker: node_id.into(),
+                cause,
             },
             ConnectionError::Closed { node_id } => ProducerError::Disconnected {
-                broker: node_id,
-                reason: "connection closed".to_string(),
+                broker: node_id.into(),
+                cause: Disconnect::ConnectionStopped,
             },
-            other @ (ConnectionError::Protocol { node_id, .. }
-            | ConnectionError::Encode { node_id, .. }
-            | ConnectionError::NoCommonVersion { node_id, .. }
-            | ConnectionError::Expired { node_id }) => ProducerError::Protocol {
-                broker: node_id.to_string(),
-                reason: other.to_string(),
-            },
+            ConnectionError::Protocol { node_id, cause } => protocol(node_id, cause),
+            ConnectionError::Encode { node_id, error } => {
+                protocol(node_id, ProtocolViolation::Unencodable(error))
+            }
+            ConnectionError::Unanswerable { node_id } => {
+                protocol(node_id, ProtocolViolation::NoResponseExpected)
+            }
+            ConnectionError::NoCommonVersion { node_id, api } => {
+                protocol(node_id, ProtocolViolation::NoCommonVersion { api })
+            }
+            ConnectionError::Expired { .. } => ProducerError::BatchExpired { waited_ms: 0 },
         }
     }
 }
@@ -240,16 +268,19 @@ impl From<ConnectionError> for ProducerError {
 #[cfg(test)]
 mod version_tests {
     use super::*;
+    use crate::error::BrokerId;
 
     #[test]
     fn connection_errors_map_to_producer_errors_with_their_broker() {
         let connect = ConnectionError::Connect {
+            node_id: -1,
             addr: "h:1".into(),
-            reason: "refused".into(),
+            cause: ConnectFailure::TimedOut { after_ms: 5 },
         };
         assert!(matches!(
             ProducerError::from(connect),
-            ProducerError::Connection { broker, .. } if broker == "h:1"
+            ProducerError::Connection { broker: BrokerId(-1), addr, cause: ConnectFailure::TimedOut { .. } }
+                if addr == "h:1"
         ));
         assert!(matches!(
             ProducerError::from(ConnectionError::Timeout {
@@ -257,7 +288,7 @@ mod version_tests {
                 timeout_ms: 30
             }),
             ProducerError::RequestTimedOut {
-                broker: 4,
+                broker: BrokerId(4),
                 timeout_ms: 30
             }
         ));
@@ -265,34 +296,49 @@ mod version_tests {
             ConnectionError::Closed { node_id: 4 },
             ConnectionError::Disconnected {
                 node_id: 4,
-                reason: "eof".into(),
+                cause: Disconnect::ClosedByBroker,
             },
         ] {
             assert!(matches!(
                 ProducerError::from(lost),
-                ProducerError::Disconnected { broker: 4, .. }
+                ProducerError::Disconnected {
+                    broker: BrokerId(4),
+                    ..
+                }
             ));
         }
-        for other in [
-            ConnectionError::Protocol {
-                node_id: 4,
-                reason: "x".into(),
-            },
-            ConnectionError::Encode {
-                node_id: 4,
-                reason: "x".into(),
-            },
-            ConnectionError::Expired { node_id: 4 },
-            ConnectionError::NoCommonVersion {
-                node_id: 4,
-                api: ApiKey::Produce,
-            },
+        for (other, cause) in [
+            (
+                ConnectionError::Protocol {
+                    node_id: 4,
+                    cause: ProtocolViolation::UnknownCorrelationId(3),
+                },
+                ProtocolViolation::UnknownCorrelationId(3),
+            ),
+            (
+                ConnectionError::Unanswerable { node_id: 4 },
+                ProtocolViolation::NoResponseExpected,
+            ),
+            (
+                ConnectionError::NoCommonVersion {
+                    node_id: 4,
+                    api: ApiKey::Produce,
+                },
+                ProtocolViolation::NoCommonVersion { api: ApiKey::Produce },
+            ),
         ] {
-            assert!(matches!(
+            assert_eq!(
                 ProducerError::from(other),
-                ProducerError::Protocol { broker, .. } if broker == "4"
-            ));
+                ProducerError::Protocol {
+                    broker: BrokerId(4),
+                    cause
+                }
+            );
         }
+        assert!(matches!(
+            ProducerError::from(ConnectionError::Expired { node_id: 4 }),
+            ProducerError::BatchExpired { .. }
+        ));
     }
 
     #[test]

@@ -15,6 +15,8 @@ use kafka_wire::header::decode_response_header;
 use kafka_wire::messages::api_versions::{ApiVersionsRequest, ApiVersionsResponse};
 use kafka_wire::{ErrorCode, Reader};
 
+use crate::error::NegotiationFailure;
+
 /// One connection's negotiation. See the module documentation.
 #[derive(Debug, Clone)]
 pub struct ApiVersionsNegotiation {
@@ -47,27 +49,27 @@ impl ApiVersionsNegotiation {
     }
 
     /// The next request, encoded and framed.
-    pub fn request(&self, client_id: &str) -> Result<Vec<Bytes>, String> {
+    pub fn request(&self, client_id: &str) -> Result<Vec<Bytes>, NegotiationFailure> {
         let request = ApiVersionsRequest::default();
         encode_request(&request, self.version, self.correlation_id, Some(client_id))
-            .map_err(|e| e.to_string())
+            .map_err(NegotiationFailure::Encode)
     }
 
     /// The broker's answer (a frame body, header included) to the last
     /// request.
-    pub fn handle_response(&mut self, body: &[u8]) -> Result<Negotiated, String> {
+    pub fn handle_response(&mut self, body: &[u8]) -> Result<Negotiated, NegotiationFailure> {
         let version = self.version;
         let mut header = Reader::new(body, false);
         let got = decode_response_header(&mut header, ApiKey::ApiVersions, version)
-            .map_err(|e| format!("undecodable ApiVersions response: {e}"))?;
+            .map_err(NegotiationFailure::Undecodable)?;
         if got != self.correlation_id {
-            return Err(format!(
-                "ApiVersions response has correlation id {got}, expected {}",
-                self.correlation_id
-            ));
+            return Err(NegotiationFailure::WrongCorrelationId {
+                got,
+                expected: self.correlation_id,
+            });
         }
         let response = ApiVersionsResponse::decode_any(header.rest(), version)
-            .map_err(|e| format!("undecodable ApiVersions response: {e}"))?;
+            .map_err(NegotiationFailure::Undecodable)?;
         self.correlation_id += 1;
         if response.error_code == ErrorCode::UNSUPPORTED_VERSION {
             if let Some(lower) = response.fallback_version().filter(|&lower| lower < version) {
@@ -77,10 +79,8 @@ impl ApiVersionsNegotiation {
             }
         }
         if !response.error_code.is_ok() {
-            return Err(format!(
-                "ApiVersions v{version} failed with {}",
-                response.error_code
-            ));
+            let code = response.error_code;
+            return Err(NegotiationFailure::Refused { version, code });
         }
         Ok(Negotiated::Done(response, self.correlation_id))
     }
@@ -141,7 +141,10 @@ mod tests {
         let err = n
             .handle_response(&response(0, 35, 0, &[(18, 0, ours)]))
             .unwrap_err();
-        assert!(err.contains("failed with"), "{err}");
+        assert!(
+            matches!(err, NegotiationFailure::Refused { code, .. } if code == ErrorCode::UNSUPPORTED_VERSION),
+            "{err}"
+        );
     }
 
     #[test]
@@ -149,14 +152,17 @@ mod tests {
         let mut n = ApiVersionsNegotiation::default();
         let v = n.version();
         let err = n.handle_response(&response(7, 0, v, &[(18, 0, v)])).unwrap_err();
-        assert!(err.contains("correlation id 7, expected 0"), "{err}");
+        assert_eq!(
+            err,
+            NegotiationFailure::WrongCorrelationId { got: 7, expected: 0 }
+        );
 
         let mut n = ApiVersionsNegotiation::default();
         let err = n.handle_response(&response(0, 31, v, &[])).unwrap_err();
-        assert!(err.contains("failed with"), "{err}");
+        assert!(matches!(err, NegotiationFailure::Refused { .. }), "{err}");
 
         let mut n = ApiVersionsNegotiation::default();
         let err = n.handle_response(&[0, 0]).unwrap_err();
-        assert!(err.contains("undecodable"), "{err}");
+        assert!(matches!(err, NegotiationFailure::Undecodable(_)), "{err}");
     }
 }

@@ -43,6 +43,7 @@ use kafka_wire::{DecodeError, EncodeError};
 use super::coalesce::{PendingBatch, ProduceCoalescer, ProduceRouting};
 use super::in_flight::InFlight;
 use super::{version_within, ConnectionConfig, ConnectionError, PartitionResult};
+use crate::error::{ConnectFailure, Disconnect, IoFailure, ProtocolViolation};
 
 /// A request waiting to be written, type-erased by the driver.
 pub trait QueuedCall {
@@ -65,8 +66,8 @@ pub trait QueuedCall {
 pub trait CallAnswer {
     /// Decodes the frame `body` (header included) as the response of `api`
     /// at `version`. On a decode error the caller gets a
-    /// [`ConnectionError::Protocol`] and the reason is returned, so that the
-    /// connection is closed.
+    /// [`ConnectionError::Protocol`] and the violation is returned, so that
+    /// the connection is closed.
     fn respond(
         self: Box<Self>,
         node_id: i32,
@@ -74,7 +75,7 @@ pub trait CallAnswer {
         version: i16,
         correlation_id: i32,
         body: &[u8],
-    ) -> Result<(), String>;
+    ) -> Result<(), ProtocolViolation>;
     /// The request failed after it was written.
     fn fail(self: Box<Self>, error: ConnectionError);
 }
@@ -83,7 +84,7 @@ pub trait CallAnswer {
 #[derive(Debug)]
 pub enum ReadFailure {
     /// End of stream or an I/O error.
-    Closed(String),
+    Closed(Disconnect),
     /// The framing is broken (e.g. a frame above `max_frame_size`).
     Frame(DecodeError),
 }
@@ -213,10 +214,8 @@ impl<P, V> ConnectionState<P, V> {
     /// Queues a call and writes it as soon as the connection allows.
     pub fn handle_call(&mut self, now: Instant, call: Box<dyn QueuedCall>) {
         if !call.expects_response() {
-            let reason = "an acks=0 produce request gets no response; send it as a produce batch";
-            return call.fail(ConnectionError::Encode {
+            return call.fail(ConnectionError::Unanswerable {
                 node_id: self.node_id(),
-                reason: reason.to_owned(),
             });
         }
         self.calls.push_back(call);
@@ -281,14 +280,15 @@ impl<P, V> ConnectionState<P, V> {
     /// Attempt `generation` failed: nothing queued was sent, so everything
     /// queued fails with [`ConnectionError::Connect`]; the next attempt waits
     /// `reconnect_backoff`.
-    pub fn handle_connect_failed(&mut self, now: Instant, generation: u64, reason: String) {
+    pub fn handle_connect_failed(&mut self, now: Instant, generation: u64, cause: ConnectFailure) {
         if !matches!(self.phase, Phase::Connecting) || generation != self.generation {
             return;
         }
-        tracing::warn!(node_id = self.node_id(), addr = %self.config.addr, %reason, "connect failed");
+        tracing::warn!(node_id = self.node_id(), addr = %self.config.addr, %cause, "connect failed");
         self.fail_queued(ConnectionError::Connect {
+            node_id: self.node_id(),
             addr: self.config.addr.clone(),
-            reason,
+            cause,
         });
         self.phase = Phase::Backoff {
             until: now + self.config.reconnect_backoff,
@@ -302,15 +302,17 @@ impl<P, V> ConnectionState<P, V> {
             return;
         };
         link.last_active = now;
-        let protocol = |reason: String| ConnectionError::Protocol { node_id, reason };
+        let protocol = |cause: ProtocolViolation| ConnectionError::Protocol { node_id, cause };
         let correlation_id = match peek_correlation_id(body) {
             Ok(id) => id,
-            Err(e) => return self.disconnect(now, protocol(format!("response without a header: {e}"))),
+            Err(e) => return self.disconnect(now, protocol(ProtocolViolation::NoHeader(e))),
         };
         let Some(entry) = link.in_flight.complete(correlation_id) else {
             tracing::warn!(node_id, correlation_id, "response with an unknown correlation id");
-            let reason = format!("response with unknown correlation id {correlation_id}");
-            return self.disconnect(now, protocol(reason));
+            return self.disconnect(
+                now,
+                protocol(ProtocolViolation::UnknownCorrelationId(correlation_id)),
+            );
         };
         tracing::trace!(node_id, correlation_id, api = ?entry.api, "response");
         let (api, version) = (entry.api, entry.version);
@@ -324,20 +326,20 @@ impl<P, V> ConnectionState<P, V> {
                             .extend(results.into_iter().map(|(p, r)| ConnectionEvent::Produced(p, r)));
                         Ok(())
                     }
-                    Err(e) => {
-                        let reason = format!("undecodable Produce v{version} response: {e}");
-                        self.fail_routing(routing, &protocol(reason.clone()));
-                        Err(reason)
+                    Err(error) => {
+                        let cause = ProtocolViolation::Undecodable { api, version, error };
+                        self.fail_routing(routing, &protocol(cause.clone()));
+                        Err(cause)
                     }
                 }
             }
         };
         match answered {
             Ok(()) => self.pump(now),
-            Err(reason) => {
-                tracing::warn!(node_id, correlation_id, ?api, %reason, "undecodable response");
-                let reason = format!("connection closed after a protocol error on another request: {reason}");
-                self.disconnect(now, ConnectionError::Disconnected { node_id, reason });
+            Err(violation) => {
+                tracing::warn!(node_id, correlation_id, ?api, %violation, "undecodable response");
+                let cause = Disconnect::AfterProtocolError(violation);
+                self.disconnect(now, ConnectionError::Disconnected { node_id, cause });
             }
         }
     }
@@ -349,20 +351,21 @@ impl<P, V> ConnectionState<P, V> {
         }
         let node_id = self.node_id();
         let error = match failure {
-            ReadFailure::Closed(reason) => ConnectionError::Disconnected { node_id, reason },
+            ReadFailure::Closed(cause) => ConnectionError::Disconnected { node_id, cause },
             ReadFailure::Frame(e) => ConnectionError::Protocol {
                 node_id,
-                reason: format!("bad response frame: {e}"),
+                cause: ProtocolViolation::Frame(e),
             },
         };
         self.disconnect(now, error);
     }
 
     /// Writing on `generation` failed.
-    pub fn handle_write_failed(&mut self, now: Instant, generation: u64, reason: String) {
+    pub fn handle_write_failed(&mut self, now: Instant, generation: u64, failure: IoFailure) {
         if self.link(generation).is_some() {
             let node_id = self.node_id();
-            self.disconnect(now, ConnectionError::Disconnected { node_id, reason });
+            let cause = Disconnect::Write(failure);
+            self.disconnect(now, ConnectionError::Disconnected { node_id, cause });
         }
     }
 
@@ -400,8 +403,8 @@ impl<P, V> ConnectionState<P, V> {
                     tracing::warn!(node_id, correlation_id = entry.correlation_id, api = ?entry.api, timeout_ms, "request timed out");
                     self.fail_awaiting(entry.responder, &ConnectionError::Timeout { node_id, timeout_ms });
                 }
-                let reason = "connection closed after a request on it timed out".to_owned();
-                self.disconnect(now, ConnectionError::Disconnected { node_id, reason });
+                let cause = Disconnect::AfterTimeout;
+                self.disconnect(now, ConnectionError::Disconnected { node_id, cause });
             }
             _ => {}
         }
@@ -417,11 +420,8 @@ impl<P, V> ConnectionState<P, V> {
                 generation: link.generation,
             });
             for entry in link.in_flight.drain() {
-                let reason = "the connection actor stopped".to_owned();
-                self.fail_awaiting(
-                    entry.responder,
-                    &ConnectionError::Disconnected { node_id, reason },
-                );
+                let cause = Disconnect::ConnectionStopped;
+                self.fail_awaiting(entry.responder, &ConnectionError::Disconnected { node_id, cause });
             }
         }
         self.fail_queued(ConnectionError::Closed { node_id });
@@ -575,10 +575,7 @@ impl<P> Link<P> {
                     no_ack: Vec::new(),
                 }));
             }
-            Err(e) => call.fail(ConnectionError::Encode {
-                node_id,
-                reason: e.to_string(),
-            }),
+            Err(error) => call.fail(ConnectionError::Encode { node_id, error }),
         }
     }
 
@@ -603,10 +600,7 @@ impl<P> Link<P> {
         let correlation_id = self.take_correlation_id(now);
         let segments = match encode_request(&request, version, correlation_id, Some(&config.client_id)) {
             Ok(segments) => segments,
-            Err(e) => {
-                let reason = e.to_string();
-                return fail(routing, ConnectionError::Encode { node_id, reason }, events);
-            }
+            Err(error) => return fail(routing, ConnectionError::Encode { node_id, error }, events),
         };
         let partitions: usize = request.topic_data.iter().map(|t| t.partition_data.len()).sum();
         tracing::trace!(

@@ -7,11 +7,12 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use kafka_wire::api::{ApiKey, VersionRange};
 use kafka_wire::messages::api_versions::{ApiVersion, ApiVersionsResponse};
-use kafka_wire::{EncodeError, ErrorCode, Writer};
+use kafka_wire::{DecodeError, EncodeError, ErrorCode, Writer};
 
 use super::coalesce::PendingBatch;
 use super::state::{CallAnswer, ConnectionEvent, ConnectionState, QueuedCall, ReadFailure};
 use super::{ConnectionConfig, ConnectionError};
+use crate::error::{ConnectFailure, Disconnect, ProtocolViolation};
 
 type State = ConnectionState<&'static str, &'static str>;
 type Event = ConnectionEvent<&'static str, &'static str>;
@@ -95,10 +96,21 @@ impl QueuedCall for TestCall {
 }
 
 impl CallAnswer for TestAnswer {
-    fn respond(self: Box<Self>, _: i32, _: ApiKey, version: i16, id: i32, body: &[u8]) -> Result<(), String> {
+    fn respond(
+        self: Box<Self>,
+        _: i32,
+        api: ApiKey,
+        version: i16,
+        id: i32,
+        body: &[u8],
+    ) -> Result<(), ProtocolViolation> {
         if body.len() > 4 && &body[4..] == b"garbage" {
             self.log.borrow_mut().push(format!("{}: undecodable", self.name));
-            return Err("garbage".into());
+            let error = DecodeError::UnexpectedEof {
+                needed: 1,
+                remaining: 0,
+            };
+            return Err(ProtocolViolation::Undecodable { api, version, error });
         }
         self.log
             .borrow_mut()
@@ -264,7 +276,7 @@ fn a_failed_connect_fails_what_is_queued_and_waits_out_the_backoff() {
         [ConnectionEvent::Connect { generation }] => generation,
         ref other => panic!("expected a connect, got {other:?}"),
     };
-    s.handle_connect_failed(t0, g, "refused".into());
+    s.handle_connect_failed(t0, g, ConnectFailure::TimedOut { after_ms: 10 });
     assert!(
         log.borrow()[0].contains("could not connect"),
         "{:?}",
@@ -389,7 +401,7 @@ fn a_lost_connection_fails_the_batches_in_flight_as_unknown() {
     s.handle_flush(t0);
     let g = connect(&mut s, t0);
     events(&mut s);
-    s.handle_read_failed(t0, g, ReadFailure::Closed("reset".into()));
+    s.handle_read_failed(t0, g, ReadFailure::Closed(Disconnect::ClosedByBroker));
     let out = events(&mut s);
     assert!(matches!(
         &out[..],

@@ -3,7 +3,9 @@
 
 use std::fmt;
 
+use kafka_wire::api::ApiKey;
 use kafka_wire::record::BatchError;
+use kafka_wire::{DecodeError, EncodeError, ErrorCode};
 
 /// A broker, as errors name it: its node id from the cluster metadata, or a
 /// bootstrap server before any broker is known (numbered from 1 in the order
@@ -96,4 +98,174 @@ impl From<&BatchError> for EncodeFailure {
             },
         }
     }
+}
+
+/// An I/O error, kept as its kind and message so that errors stay `Clone`
+/// and `Eq` (one batch's error is cloned to each of its records).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct IoFailure {
+    /// The kind, to match on.
+    pub kind: std::io::ErrorKind,
+    /// What the operating system said.
+    pub message: String,
+}
+
+impl From<&std::io::Error> for IoFailure {
+    fn from(error: &std::io::Error) -> Self {
+        IoFailure {
+            kind: error.kind(),
+            message: error.to_string(),
+        }
+    }
+}
+
+/// Why a connection to a broker could not be established. Nothing was sent on it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectFailure {
+    /// Resolving the address or the TCP connect failed.
+    #[error("{0}")]
+    Io(#[source] IoFailure),
+    /// The TCP connect took longer than the connect timeout.
+    #[error("connect timed out after {after_ms} ms")]
+    TimedOut {
+        /// The timeout (milliseconds).
+        after_ms: u64,
+    },
+    /// The connection opened, but the `ApiVersions` exchange failed.
+    #[error("ApiVersions: {0}")]
+    Negotiation(#[source] NegotiationFailure),
+    /// No broker of the bootstrap list or the cluster could be reached (the
+    /// metadata refresh that would have named one failed too).
+    #[error("no broker answered")]
+    NoBrokerAnswered,
+}
+
+/// Why the `ApiVersions` exchange that opens every connection failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NegotiationFailure {
+    /// No answer within the request timeout.
+    #[error("no answer within {after_ms} ms")]
+    NoAnswer {
+        /// The timeout (milliseconds).
+        after_ms: u64,
+    },
+    /// Writing the request failed.
+    #[error("writing the request: {0}")]
+    Write(#[source] IoFailure),
+    /// The connection ended before the answer.
+    #[error("reading the answer: {0}")]
+    Read(#[source] Disconnect),
+    /// The answer's frame or body could not be decoded.
+    #[error("undecodable answer: {0}")]
+    Undecodable(#[source] DecodeError),
+    /// The answer was for another request.
+    #[error("the answer has correlation id {got}, expected {expected}")]
+    WrongCorrelationId {
+        /// The id in the answer.
+        got: i32,
+        /// The id of the request.
+        expected: i32,
+    },
+    /// The broker answered with an error code.
+    #[error("v{version} failed with {code}")]
+    Refused {
+        /// The version asked.
+        version: i16,
+        /// The broker's code.
+        code: ErrorCode,
+    },
+    /// The request could not be encoded (a bug: it has no user input).
+    #[error("the request could not be encoded: {0}")]
+    Encode(#[source] EncodeError),
+}
+
+/// Why a connection ended while requests were in flight on it. Their
+/// outcome is unknown.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Disconnect {
+    /// The broker closed the connection (end of stream).
+    #[error("the broker closed the connection")]
+    ClosedByBroker,
+    /// Reading failed.
+    #[error("read failed: {0}")]
+    Read(#[source] IoFailure),
+    /// Writing failed.
+    #[error("write failed: {0}")]
+    Write(#[source] IoFailure),
+    /// Another request on the connection timed out, so the connection was
+    /// closed: its stream can no longer be trusted.
+    #[error("closed after a request on it timed out")]
+    AfterTimeout,
+    /// Another response on the connection was unusable, so it was closed.
+    #[error("closed after a protocol error on another request: {0}")]
+    AfterProtocolError(#[source] ProtocolViolation),
+    /// The connection closed while an `acks = 0` request was being written.
+    #[error("closed while the acks=0 request was being written")]
+    DuringAcksZeroWrite,
+    /// The connection's actor stopped (the producer is stopping).
+    #[error("the connection stopped")]
+    ConnectionStopped,
+    /// The producer stopped before the answer arrived.
+    #[error("the producer stopped before the response")]
+    ProducerStopped,
+}
+
+/// What was wrong with a broker's answer, or why a request could not be
+/// made to it at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProtocolViolation {
+    /// The response framing is broken (for example a frame above
+    /// `max_frame_size`).
+    #[error("bad response frame: {0}")]
+    Frame(#[source] DecodeError),
+    /// A response too short to hold its header.
+    #[error("response without a header: {0}")]
+    NoHeader(#[source] DecodeError),
+    /// A response whose correlation id matches no request in flight.
+    #[error("response with unknown correlation id {0}")]
+    UnknownCorrelationId(i32),
+    /// A response that does not decode as the answer to its request.
+    #[error("undecodable {api:?} v{version} response: {error}")]
+    Undecodable {
+        /// The API.
+        api: ApiKey,
+        /// The version of the request.
+        version: i16,
+        /// What the decoder found.
+        #[source]
+        error: DecodeError,
+    },
+    /// A Produce response without a result for a partition that was sent.
+    #[error("the response has no result for partition {partition} of {topic:?}")]
+    MissingPartition {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+    },
+    /// A FindCoordinator response that names no coordinator.
+    #[error("FindCoordinator named no coordinator for {key:?}")]
+    NoCoordinator {
+        /// The transactional id or group asked about.
+        key: String,
+    },
+    /// The broker supports no version of the API that this client speaks
+    /// (here). The request was not sent.
+    #[error("no common version of {api:?}")]
+    NoCommonVersion {
+        /// The API.
+        api: ApiKey,
+    },
+    /// The request could not be encoded. It was not sent.
+    #[error("the request could not be encoded: {0}")]
+    Unencodable(#[source] EncodeError),
+    /// A request the broker never answers (`acks = 0` Produce) was sent as a
+    /// call that waits for an answer. It was not sent.
+    #[error("an acks=0 produce request gets no response; send it as a produce batch")]
+    NoResponseExpected,
 }

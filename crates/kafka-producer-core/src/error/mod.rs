@@ -20,10 +20,14 @@
 
 use std::fmt;
 
+use kafka_wire::api::ApiKey;
 use kafka_wire::{DecodeError, ErrorCode};
 
 mod details;
-pub use details::{BrokerId, EncodeFailure, TopicNameError};
+pub use details::{
+    BrokerId, ConnectFailure, Disconnect, EncodeFailure, IoFailure, NegotiationFailure, ProtocolViolation,
+    TopicNameError,
+};
 
 /// How the caller should react to an error (mirrors the Java client's classification).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -249,10 +253,10 @@ pub enum ProducerError {
     /// **unknown**: the broker may have written the record and the answer was lost or
     /// late. Class: [`ErrorClass::Retriable`] (retried by the producer while time
     /// remains; never reported by the idempotent producer, which keeps retrying).
-    #[error("no response from broker {broker} within {timeout_ms} ms; the record may or may not have been written")]
+    #[error("no response from {broker} within {timeout_ms} ms; the record may or may not have been written")]
     RequestTimedOut {
-        /// The broker's node id.
-        broker: i32,
+        /// The broker.
+        broker: BrokerId,
         /// The timeout that passed (milliseconds).
         timeout_ms: u64,
     },
@@ -260,36 +264,57 @@ pub enum ProducerError {
     /// The connection to the broker dropped while the request carrying this record
     /// was in flight. The outcome is **unknown**: the broker may have written it.
     /// Class: [`ErrorClass::Retriable`].
-    #[error("connection to broker {broker} lost with the request in flight ({reason}); the record may or may not have been written")]
+    #[error("connection to {broker} lost with the request in flight ({cause}); the record may or may not have been written")]
     Disconnected {
-        /// The broker's node id.
-        broker: i32,
-        /// Why the connection ended (an I/O error's message, end of stream, ...).
-        reason: String,
+        /// The broker.
+        broker: BrokerId,
+        /// Why the connection ended.
+        #[source]
+        cause: Disconnect,
     },
 
     /// The producer could not connect to a broker (resolve, TCP connect, or the
     /// ApiVersions handshake failed). The record was not sent.
     /// Class: [`ErrorClass::Retriable`].
-    #[error("could not connect to broker {broker}: {reason}")]
+    #[error("could not connect to {broker} at {addr}: {cause}")]
     Connection {
-        /// The broker, as `host:port` or node id.
-        broker: String,
+        /// The broker.
+        broker: BrokerId,
+        /// Its address, `host:port` (several, comma-separated, when no
+        /// bootstrap server answered).
+        addr: String,
         /// What failed.
-        reason: String,
+        #[source]
+        cause: ConnectFailure,
     },
 
     /// The broker's response could not be decoded, or did not match the request
     /// (wrong correlation id, missing partitions): the broker or the network is
     /// misbehaving. The connection is closed. The outcome is **unknown**: the
-    /// request may have been processed. Class: [`ErrorClass::Retriable`], as the
-    /// Java client treats a corrupt response like a network error.
-    #[error("protocol error with broker {broker}: {reason}; the record may or may not have been written")]
+    /// request may have been processed. Also reported, with the request **not
+    /// sent**, when no request could be made to the broker at all (no common
+    /// version of the API, see [`ProtocolViolation`]). Class:
+    /// [`ErrorClass::Retriable`], as the Java client treats a corrupt response
+    /// like a network error.
+    #[error("protocol error with {broker}: {cause}; the record may or may not have been written")]
     Protocol {
-        /// The broker, as `host:port` or node id.
-        broker: String,
-        /// What was wrong with the response.
-        reason: String,
+        /// The broker.
+        broker: BrokerId,
+        /// What was wrong.
+        #[source]
+        cause: ProtocolViolation,
+    },
+
+    /// The transaction coordinator of a transactional id (or of a consumer
+    /// group) could not be found and reached within the call's deadline
+    /// (`max_block_ms`): FindCoordinator kept failing or no broker answered.
+    /// The transactional request was not sent. Class: [`ErrorClass::Retriable`].
+    #[error("no coordinator for {key:?} could be reached within {waited_ms} ms")]
+    CoordinatorUnavailable {
+        /// The transactional id or group.
+        key: String,
+        /// How long the producer looked (milliseconds).
+        waited_ms: u64,
     },
 
     /// The record was dropped before it was ever sent: for example the producer was
@@ -355,12 +380,16 @@ impl ProducerError {
         ProducerError::Broker { code, message }
     }
 
-    /// A [`ProducerError::Protocol`] error for a response from `broker` that could
-    /// not be decoded.
-    pub fn decode(broker: impl Into<String>, error: &DecodeError) -> Self {
+    /// A [`ProducerError::Protocol`] error for a response of `api` at
+    /// `version` from `broker` that could not be decoded.
+    pub fn decode(broker: impl Into<BrokerId>, api: ApiKey, version: i16, error: &DecodeError) -> Self {
         ProducerError::Protocol {
             broker: broker.into(),
-            reason: format!("undecodable response: {error}"),
+            cause: ProtocolViolation::Undecodable {
+                api,
+                version,
+                error: error.clone(),
+            },
         }
     }
 
@@ -385,6 +414,7 @@ impl ProducerError {
             | ProducerError::Disconnected { .. }
             | ProducerError::Connection { .. }
             | ProducerError::Protocol { .. }
+            | ProducerError::CoordinatorUnavailable { .. }
             | ProducerError::BatchExpired { .. } => ErrorClass::Retriable,
         }
     }
@@ -593,29 +623,30 @@ mod tests {
             ),
             (
                 ProducerError::RequestTimedOut {
-                    broker: 1,
+                    broker: BrokerId(1),
                     timeout_ms: 40_000,
                 },
                 Retriable,
             ),
             (
                 ProducerError::Disconnected {
-                    broker: 2,
-                    reason: "reset".into(),
+                    broker: BrokerId(2),
+                    cause: Disconnect::ClosedByBroker,
                 },
                 Retriable,
             ),
             (
                 ProducerError::Connection {
-                    broker: "h:9092".into(),
-                    reason: "refused".into(),
+                    broker: BrokerId(-1),
+                    addr: "h:9092".into(),
+                    cause: ConnectFailure::TimedOut { after_ms: 10 },
                 },
                 Retriable,
             ),
             (
                 ProducerError::Protocol {
-                    broker: "h:9092".into(),
-                    reason: "bad".into(),
+                    broker: BrokerId(1),
+                    cause: ProtocolViolation::UnknownCorrelationId(7),
                 },
                 Retriable,
             ),
@@ -783,31 +814,38 @@ mod tests {
             ),
             (
                 ProducerError::RequestTimedOut {
-                    broker: 3,
+                    broker: BrokerId(3),
                     timeout_ms: 40_000,
                 },
-                &["broker 3", "40000", "may or may not"],
+                &["node 3", "40000", "may or may not"],
             ),
             (
                 ProducerError::Disconnected {
-                    broker: 4,
-                    reason: "reset by peer".into(),
+                    broker: BrokerId(4),
+                    cause: Disconnect::Read(IoFailure {
+                        kind: std::io::ErrorKind::ConnectionReset,
+                        message: "reset by peer".into(),
+                    }),
                 },
-                &["broker 4", "reset by peer"],
+                &["node 4", "reset by peer"],
             ),
             (
                 ProducerError::Connection {
-                    broker: "k1:9092".into(),
-                    reason: "refused".into(),
+                    broker: BrokerId(-1),
+                    addr: "k1:9092".into(),
+                    cause: ConnectFailure::Io(IoFailure {
+                        kind: std::io::ErrorKind::ConnectionRefused,
+                        message: "refused".into(),
+                    }),
                 },
-                &["k1:9092", "refused"],
+                &["bootstrap server #1", "k1:9092", "refused"],
             ),
             (
                 ProducerError::Protocol {
-                    broker: "k2:9092".into(),
-                    reason: "wrong correlation id".into(),
+                    broker: BrokerId(2),
+                    cause: ProtocolViolation::UnknownCorrelationId(9),
                 },
-                &["k2:9092", "wrong correlation id"],
+                &["node 2", "unknown correlation id 9"],
             ),
             (ProducerError::Cancelled, &["cancelled"]),
             (ProducerError::ProducerFenced, &["fenced", "transactional_id"]),
@@ -860,7 +898,7 @@ mod tests {
         );
         assert_eq!(
             ProducerError::RequestTimedOut {
-                broker: 1,
+                broker: BrokerId(1),
                 timeout_ms: 1
             }
             .error_code(),
@@ -887,7 +925,9 @@ mod tests {
     #[test]
     fn decode_errors_become_retriable_protocol_errors() {
         let error = ProducerError::decode(
-            "k1:9092",
+            1,
+            ApiKey::Metadata,
+            12,
             &DecodeError::InvalidLength {
                 what: "topics",
                 length: -5,
@@ -924,7 +964,7 @@ mod tests {
         );
         assert_eq!(
             ProducerError::RequestTimedOut {
-                broker: 1,
+                broker: BrokerId(1),
                 timeout_ms: 1
             }
             .outcome(),
@@ -932,8 +972,8 @@ mod tests {
         );
         assert_eq!(
             ProducerError::Disconnected {
-                broker: 1,
-                reason: String::new()
+                broker: BrokerId(1),
+                cause: Disconnect::ProducerStopped
             }
             .outcome(),
             DataOutcome::Unknown
@@ -968,8 +1008,8 @@ mod tests {
         assert_bounds::<ProducerError>();
         // One batch error is cloned to every record of the batch.
         let error = ProducerError::Disconnected {
-            broker: 1,
-            reason: "eof".into(),
+            broker: BrokerId(1),
+            cause: Disconnect::ClosedByBroker,
         };
         let copies = vec![error.clone(); 3];
         assert!(copies.iter().all(|e| *e == error));

@@ -27,7 +27,7 @@ use kafka_wire::messages::metadata::MetadataResponse;
 use kafka_wire::ErrorCode;
 
 use super::{ClusterMetadata, TopicInfo, TopicState};
-use crate::error::ProducerError;
+use crate::error::{BrokerId, ConnectFailure, ProducerError};
 
 /// The timing rules.
 #[derive(Debug, Clone)]
@@ -90,7 +90,7 @@ pub struct MetadataManager<T, L, C> {
     topic_waiters: Vec<TopicWaiter<T>>,
     leader_waiters: Vec<LeaderWaiter<L>>,
     cluster_waiters: Vec<(Instant, C)>,
-    last_error: Option<String>,
+    last_error: Option<ProducerError>,
     refreshing: bool,
     refresh_requested: bool,
     last_success: Option<Instant>,
@@ -255,21 +255,17 @@ impl<T, L, C> MetadataManager<T, L, C> {
     /// The refresh in flight failed (no answer, or a connection error): the
     /// next one asks another broker after the backoff, and leader waiters
     /// learn nothing new (they retry after their own backoff).
-    pub fn handle_refresh_failed(&mut self, reason: String, now: Instant) {
-        tracing::warn!(%reason, "metadata refresh failed");
+    pub fn handle_refresh_failed(&mut self, error: ProducerError, now: Instant) {
+        tracing::warn!(%error, "metadata refresh failed");
         self.refreshing = false;
         self.next_broker += 1;
         self.refresh_requested = true;
         self.not_before = Some(now + self.config.retry_backoff);
         for waiter in self.leader_waiters.drain(..) {
-            let error = ProducerError::Connection {
-                broker: "metadata".to_string(),
-                reason: reason.clone(),
-            };
             self.events
-                .push_back(MetadataEvent::Leader(waiter.reply, Err(error)));
+                .push_back(MetadataEvent::Leader(waiter.reply, Err(error.clone())));
         }
-        self.last_error = Some(reason);
+        self.last_error = Some(error);
     }
 
     /// Time passed: waiters whose deadline passed get their error.
@@ -279,10 +275,16 @@ impl<T, L, C> MetadataManager<T, L, C> {
             .partition(|(deadline, _)| now >= *deadline);
         self.cluster_waiters = kept;
         for (_, reply) in expired {
-            let error = ProducerError::Connection {
-                broker: self.config.bootstrap.join(","),
-                reason: self.last_error.clone().unwrap_or_else(|| "no answer".to_string()),
-            };
+            // The last refresh's failure says why; without one, no broker
+            // answered at all.
+            let error = self
+                .last_error
+                .clone()
+                .unwrap_or_else(|| ProducerError::Connection {
+                    broker: BrokerId(-1),
+                    addr: self.config.bootstrap.join(","),
+                    cause: ConnectFailure::NoBrokerAnswered,
+                });
             self.events.push_back(MetadataEvent::Cluster(reply, Err(error)));
         }
         let (expired, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.topic_waiters)

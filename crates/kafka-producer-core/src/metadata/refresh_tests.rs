@@ -1,11 +1,24 @@
 //! The metadata manager on simulated time; reply handles are numbers.
 
 use super::*;
+use crate::error::IoFailure;
 use kafka_wire::messages::metadata::{MetadataBroker, MetadataPartition, MetadataTopic};
 
 const MS: Duration = Duration::from_millis(1);
 
 type Manager = MetadataManager<u32, u32, u32>;
+
+/// A refresh that failed because the broker refused the connection.
+fn refused() -> ProducerError {
+    ProducerError::Connection {
+        broker: BrokerId(-1),
+        addr: "b1:9092".into(),
+        cause: ConnectFailure::Io(IoFailure {
+            kind: std::io::ErrorKind::ConnectionRefused,
+            message: "connection refused".into(),
+        }),
+    }
+}
 
 fn manager() -> Manager {
     MetadataManager::new(RefreshConfig {
@@ -144,7 +157,7 @@ fn a_failed_refresh_rotates_brokers_backs_off_and_answers_leader_waiters() {
     let mut m = manager();
     m.poll_refresh(t0).unwrap();
     m.handle_get_leader("t".into(), 0, true, 5);
-    m.handle_refresh_failed("connection refused".into(), t0);
+    m.handle_refresh_failed(refused(), t0);
     assert_eq!(drain(&mut m), ["leader 5 err"]);
     assert_eq!(m.poll_refresh(t0 + 50 * MS), None);
     let retry = m.poll_refresh(t0 + 100 * MS).unwrap();
@@ -183,17 +196,35 @@ fn metadata_is_refreshed_when_older_than_max_age() {
 }
 
 #[test]
+fn a_cluster_waiter_without_any_answer_learns_that_no_broker_answered() {
+    let t0 = Instant::now();
+    let mut m = manager();
+    m.handle_await_cluster(t0 + 300 * MS, 1);
+    m.poll_refresh(t0).unwrap();
+    m.handle_timeout(t0 + 300 * MS);
+    match m.poll_event() {
+        Some(MetadataEvent::Cluster(
+            1,
+            Err(ProducerError::Connection {
+                broker,
+                addr,
+                cause: ConnectFailure::NoBrokerAnswered,
+            }),
+        )) => assert_eq!((broker, addr.as_str()), (BrokerId(-1), "b1:9092,b2:9092")),
+        other => panic!("expected no broker answered, got {other:?}"),
+    }
+}
+
+#[test]
 fn cluster_waiters_get_the_first_success_or_the_last_error_at_their_deadline() {
     let t0 = Instant::now();
     let mut m = manager();
     m.handle_await_cluster(t0 + 300 * MS, 1);
     m.poll_refresh(t0).unwrap();
-    m.handle_refresh_failed("refused".into(), t0);
+    m.handle_refresh_failed(refused(), t0);
     m.handle_timeout(t0 + 300 * MS);
     match m.poll_event() {
-        Some(MetadataEvent::Cluster(1, Err(ProducerError::Connection { broker, reason }))) => {
-            assert_eq!((broker.as_str(), reason.as_str()), ("b1:9092,b2:9092", "refused"));
-        }
+        Some(MetadataEvent::Cluster(1, Err(error))) => assert_eq!(error, refused()),
         other => panic!("expected the last error, got {other:?}"),
     }
     m.handle_await_cluster(t0 + 900 * MS, 2);

@@ -36,7 +36,7 @@ use crate::accumulator::{
 };
 use crate::connection::coalesce::PendingBatch;
 use crate::connection::{ConnectionError, PartitionResult};
-use crate::error::ProducerError;
+use crate::error::{Disconnect, ProducerError};
 use crate::record::{wire_headers, ProducerRecord};
 
 #[cfg(test)]
@@ -313,8 +313,8 @@ impl<T, L: Clone, W> PartitionState<T, L, W> {
     /// its outcome is unknown.
     pub fn handle_connection_lost(&mut self, now: Instant, batch_id: u64, node_id: i32) {
         let error = ProducerError::Disconnected {
-            broker: node_id,
-            reason: "connection actor stopped".to_string(),
+            broker: node_id.into(),
+            cause: Disconnect::ConnectionStopped,
         };
         self.handle_outcome(now, batch_id, SendOutcome::Failed(error));
     }
@@ -330,8 +330,8 @@ impl<T, L: Clone, W> PartitionState<T, L, W> {
     /// `Cancelled` (never sent).
     pub fn abandon(&mut self) {
         let in_flight = ProducerError::Disconnected {
-            broker: self.leader_id().unwrap_or(-1),
-            reason: "the producer stopped before the response".to_string(),
+            broker: self.leader_id().unwrap_or(-1).into(),
+            cause: Disconnect::ProducerStopped,
         };
         let (failed, released) = self.queue.abandon(&in_flight, &ProducerError::Cancelled);
         self.in_flight = None;

@@ -351,7 +351,10 @@ fn abandon_fails_the_batch_in_flight_as_unknown_and_the_rest_as_cancelled() {
     let done = delivered(events(&mut s));
     assert!(matches!(
         done.completions[0].1,
-        Err(ProducerError::Disconnected { broker: 1, .. })
+        Err(ProducerError::Disconnected {
+            broker: crate::error::BrokerId(1),
+            ..
+        })
     ));
     assert!(matches!(done.completions[1].1, Err(ProducerError::Cancelled)));
     assert_eq!(done.released, 20);
