@@ -106,8 +106,8 @@ fn check_retries(key: &str, text: &str) -> Result<(), ProducerError> {
         Err(_) => Err(ProducerError::config(
             key,
             format!(
-                "expected an integer, got {text:?}; only {RETRY_UNTIL_DEADLINE} (Java's default) is \
-                 accepted: retriable errors are retried until request_timeout_ms"
+                "expected {RETRY_UNTIL_DEADLINE} (Java's default), got {text:?}: retriable errors are \
+                 retried until request_timeout_ms, not a number of times"
             ),
         )),
     }
