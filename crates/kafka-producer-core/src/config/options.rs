@@ -1,0 +1,364 @@
+//! The option table: every producer option, declared once.
+//!
+//! This is the one place to add, rename or document an option. Each entry gives
+//! the aiokafka snake_case name and the field's type, the other spellings that
+//! set it (Kafka's Java property names, then librdkafka's), how the docs describe
+//! its type and default, the default itself, its validation rule in words and in
+//! code, and its meaning (the `///` lines). The `producer_options!` macro
+//! (`macros.rs`) turns the table into the struct, `Default`, `Debug` and the
+//! [`OPTIONS`] table that `set`, serde, `validate` and `docs/configuration.md`
+//! are all built from. After editing, regenerate the docs with
+//! `UPDATE_CONFIG_DOCS=1 cargo test -p kafka-producer-core config_docs`.
+//!
+//! The first Java name is the option's main Kafka spelling; further names are
+//! aliases, and a parse error reached through one says which option it sets.
+
+use kafka_wire::compression::Compression;
+
+use super::validate::{
+    check_acks, check_bootstrap_servers, check_kafka_string, check_max_in_flight, check_security_protocol,
+    check_transactional_id, within_bytes, within_ms,
+};
+use super::{Acks, PartitionerKind, SaslMechanism, SecurityProtocol};
+
+producer_options! {
+    /// The producer's configuration.
+    ///
+    /// Field names are aiokafka's; each field's documentation lists every key that
+    /// sets it and the default. Build one with [`ProducerConfig::new`] and struct
+    /// update syntax, [`ProducerConfig::from_properties`], [`ProducerConfig::set`]
+    /// or serde; check it with [`ProducerConfig::validate`].
+    ///
+    /// `Debug` never prints `sasl_plain_password`.
+    pub struct ProducerConfig;
+
+    /// Brokers to fetch the first metadata from: comma-separated `host:port`,
+    /// IPv6 as `[addr]:port`.
+    bootstrap_servers: String {
+        java: ["bootstrap.servers"],
+        librdkafka: ["metadata.broker.list"],
+        value: "string: comma-separated `host:port` (serde: also a list of strings)",
+        default: "localhost:9092".to_owned() => "`\"localhost:9092\"`",
+        lists: true,
+        redact: false,
+        rule: "At least one entry after splitting at commas and trimming (empty entries are skipped). \
+               Each is `host:port` or `[ipv6]:port`, port 1-65535, no URL scheme (`PLAINTEXT://` is not accepted).",
+        check: check_bootstrap_servers,
+    }
+
+    /// The client id sent with every request; shows in broker logs, metrics and
+    /// quotas. (aiokafka numbers its producers, `aiokafka-producer-N`; here the id
+    /// is fixed unless you set it.)
+    client_id: String {
+        java: ["client.id"],
+        librdkafka: [],
+        value: "string",
+        default: "actix-kafka".to_owned() => "`\"actix-kafka\"`",
+        lists: false,
+        redact: false,
+        rule: "At most 32767 bytes (a Kafka string).",
+        check: |c| check_kafka_string(&c.client_id),
+    }
+
+    /// How many replicas must have a batch before the broker answers. `0`: no
+    /// answer, deliveries resolve without an offset, errors are never seen. `1`:
+    /// the leader wrote it. `all`: every in-sync replica has it. Stored as
+    /// `Option<Acks>` (`None` = not given); `effective_acks()` gives the value in
+    /// force: `1`, or `all` when idempotent.
+    acks: Option<Acks> {
+        java: ["acks"],
+        librdkafka: ["request.required.acks"],
+        value: "`0`, `1`, `-1` or `all`",
+        default: None => "`1`; `all` when idempotent",
+        lists: false,
+        redact: false,
+        rule: "With idempotence (`enable_idempotence` or `transactional_id`), an explicit value must be `all`; \
+               `acks=1` or `0` with idempotence is an error, not silently changed.",
+        check: check_acks,
+    }
+
+    /// The codec for record batches. zstd needs a broker with Produce v7
+    /// (Kafka 2.1+).
+    compression_type: Compression {
+        java: ["compression.type"],
+        librdkafka: ["compression.codec"],
+        value: "`none`, `gzip`, `snappy`, `lz4`, `zstd` (any case)",
+        default: Compression::None => "`none`",
+        lists: false,
+        redact: false,
+        rule: "",
+        check: |_| Ok(()),
+    }
+
+    /// The maximum size of one partition's batch in bytes. A record larger than
+    /// this goes into a batch of its own (the first record of a batch is always
+    /// accepted). Use `1` for one record per batch (Java's `batch.size=0`).
+    max_batch_size: usize {
+        java: ["batch.size"],
+        librdkafka: [],
+        value: "bytes",
+        default: 16384 => "`16384`",
+        lists: false,
+        redact: false,
+        rule: "From 1 to 2147483647 (`i32::MAX`). There is no rule between it and `max_request_size` \
+               (Java has none either).",
+        check: |c| within_bytes(c.max_batch_size),
+    }
+
+    /// How long a batch that is not full waits for more records before it is
+    /// sent. `0`: sent as soon as the partition has no batch in flight.
+    linger_ms: u64 {
+        java: ["linger.ms"],
+        librdkafka: ["queue.buffering.max.ms"],
+        value: "ms",
+        default: 0 => "`0`",
+        lists: false,
+        redact: false,
+        rule: "From 0 to 31536000000 (one year, `MAX_DURATION_MS`).",
+        check: |c| within_ms(c.linger_ms, 0),
+    }
+
+    /// The maximum size of a request, and so of one serialized record: a larger
+    /// record fails at once with `RecordTooLarge` and is not sent.
+    max_request_size: usize {
+        java: ["max.request.size"],
+        librdkafka: [],
+        value: "bytes",
+        default: 1_048_576 => "`1048576`",
+        lists: false,
+        redact: false,
+        rule: "From 1 to 2147483647 (`i32::MAX`).",
+        check: |c| within_bytes(c.max_request_size),
+    }
+
+    /// The delivery deadline, as in aiokafka: how long to wait for a broker's
+    /// answer (`RequestTimedOut`), and how long retriable errors are retried
+    /// before the last one is returned. A batch still unsent this long after it
+    /// was created fails with `BatchExpired` (not sent). The idempotent producer
+    /// neither times out requests to the caller nor expires batches. Java splits
+    /// this into `request.timeout.ms` (one request) and `delivery.timeout.ms`
+    /// (the whole delivery); this producer has one deadline, so either Java name
+    /// sets it (librdkafka's `message.timeout.ms` too), and giving two of them is
+    /// an error rather than a silent choice.
+    request_timeout_ms: u64 {
+        java: ["request.timeout.ms", "delivery.timeout.ms"],
+        librdkafka: ["message.timeout.ms"],
+        value: "ms",
+        default: 40_000 => "`40000` (aiokafka)",
+        lists: false,
+        redact: false,
+        rule: "From 1 to 31536000000 (one year).",
+        check: |c| within_ms(c.request_timeout_ms, 1),
+    }
+
+    /// The pause before retrying a failed request, or before refreshing metadata
+    /// after an error.
+    retry_backoff_ms: u64 {
+        java: ["retry.backoff.ms"],
+        librdkafka: [],
+        value: "ms",
+        default: 100 => "`100`",
+        lists: false,
+        redact: false,
+        rule: "From 0 to 31536000000 (one year).",
+        check: |c| within_ms(c.retry_backoff_ms, 0),
+    }
+
+    /// Metadata is refreshed at least this often (and also on invalid-metadata
+    /// errors).
+    metadata_max_age_ms: u64 {
+        java: ["metadata.max.age.ms"],
+        librdkafka: [],
+        value: "ms",
+        default: 300_000 => "`300000`",
+        lists: false,
+        redact: false,
+        rule: "From 1 to 31536000000 (one year).",
+        check: |c| within_ms(c.metadata_max_age_ms, 1),
+    }
+
+    /// Idle broker connections are closed after this long.
+    connections_max_idle_ms: u64 {
+        java: ["connections.max.idle.ms"],
+        librdkafka: [],
+        value: "ms",
+        default: 540_000 => "`540000`",
+        lists: false,
+        redact: false,
+        rule: "From 1 to 31536000000 (one year).",
+        check: |c| within_ms(c.connections_max_idle_ms, 1),
+    }
+
+    /// The partition choice for records sent without one. Only the default
+    /// partitioner exists: `murmur2(key)` (as Java) for keyed records, sticky for
+    /// keyless ones. `partitioner.class` accepts Java's
+    /// `org.apache.kafka.clients.producer.internals.DefaultPartitioner` (the same
+    /// thing) or an empty value; other Java classes are rejected.
+    partitioner: PartitionerKind {
+        java: ["partitioner.class"],
+        librdkafka: [],
+        value: "`default`",
+        default: PartitionerKind::Default => "`default`",
+        lists: false,
+        redact: false,
+        rule: "",
+        check: |_| Ok(()),
+    }
+
+    /// The total bytes of records buffered across all partitions: each record
+    /// counts its encoded size plus about 110 bytes for its delivery slot and
+    /// batch entry, so the buffer bounds the memory the records hold. When full, a
+    /// send waits up to `max_block_ms`, then fails with `BufferFull` and is not
+    /// sent.
+    buffer_memory: usize {
+        java: ["buffer.memory"],
+        librdkafka: [],
+        value: "bytes",
+        default: 33_554_432 => "`33554432` (32 MiB)",
+        lists: false,
+        redact: false,
+        rule: "At least 1. It may be smaller than `max_request_size`; a record larger than `buffer_memory` \
+               is refused with `RecordTooLarge`.",
+        check: |c| {
+            if c.buffer_memory == 0 {
+                Err("must be at least 1 byte".into())
+            } else {
+                Ok(())
+            }
+        },
+    }
+
+    /// The bound on the enqueue stage of a send: waiting for buffer space or for
+    /// an unknown topic's metadata. When it passes the record is never sent
+    /// (`BufferFull`, `UnknownTopic`, `MetadataTimeout`, `EnqueueTimeout`). `0`
+    /// fails at once.
+    max_block_ms: u64 {
+        java: ["max.block.ms"],
+        librdkafka: [],
+        value: "ms",
+        default: 60_000 => "`60000`",
+        lists: false,
+        redact: false,
+        rule: "From 0 to 31536000000 (one year).",
+        check: |c| within_ms(c.max_block_ms, 0),
+    }
+
+    /// The idempotent producer: producer id, sequence numbers, acks=all, no
+    /// duplicates from retries. Implied by `transactional_id`.
+    enable_idempotence: bool {
+        java: ["enable.idempotence"],
+        librdkafka: [],
+        value: "bool",
+        default: false => "`false` (aiokafka)",
+        lists: false,
+        redact: false,
+        rule: "",
+        check: |_| Ok(()),
+    }
+
+    /// Enables transactions. Implies idempotence whatever `enable_idempotence`
+    /// says (as in aiokafka). Must be unique per producer instance.
+    transactional_id: Option<String> {
+        java: ["transactional.id"],
+        librdkafka: [],
+        value: "string",
+        default: None => "none",
+        lists: false,
+        redact: false,
+        rule: "When set: not empty, at most 32767 bytes.",
+        check: check_transactional_id,
+    }
+
+    /// How long the coordinator lets a transaction stay open before aborting it.
+    /// Must not exceed the broker's `transaction.max.timeout.ms` (the broker
+    /// rejects the producer at start otherwise).
+    transaction_timeout_ms: u64 {
+        java: ["transaction.timeout.ms"],
+        librdkafka: [],
+        value: "ms",
+        default: 60_000 => "`60000`",
+        lists: false,
+        redact: false,
+        rule: "From 1 to 31536000000 (one year).",
+        check: |c| within_ms(c.transaction_timeout_ms, 1),
+    }
+
+    /// Produce requests in flight per broker connection, as in Java; each request
+    /// can carry batches of many partitions. Per-partition order never depends on
+    /// it: a partition has at most one batch in flight, so values above 1 pipeline
+    /// requests for different partitions but never two batches of one partition.
+    max_in_flight_requests_per_connection: usize {
+        java: ["max.in.flight.requests.per.connection"],
+        librdkafka: ["max.in.flight"],
+        value: "count",
+        default: 5 => "`5`",
+        lists: false,
+        redact: false,
+        rule: "At least 1; at most 5 with idempotence (as Java requires).",
+        check: check_max_in_flight,
+    }
+
+    /// The pause before reconnecting to a broker.
+    reconnect_backoff_ms: u64 {
+        java: ["reconnect.backoff.ms"],
+        librdkafka: [],
+        value: "ms",
+        default: 50 => "`50`",
+        lists: false,
+        redact: false,
+        rule: "From 0 to 31536000000 (one year).",
+        check: |c| within_ms(c.reconnect_backoff_ms, 0),
+    }
+
+    /// Transport security. Only `PLAINTEXT` is supported for now: the others
+    /// parse, and `validate()` rejects them with "not supported yet".
+    security_protocol: SecurityProtocol {
+        java: ["security.protocol"],
+        librdkafka: [],
+        value: "`PLAINTEXT`, `SSL`, `SASL_PLAINTEXT`, `SASL_SSL` (any case)",
+        default: SecurityProtocol::Plaintext => "`PLAINTEXT`",
+        lists: false,
+        redact: false,
+        rule: "`PLAINTEXT` only, for now.",
+        check: check_security_protocol,
+    }
+
+    /// The SASL mechanism for the `SASL_*` protocols.
+    sasl_mechanism: SaslMechanism {
+        java: ["sasl.mechanism"],
+        librdkafka: ["sasl.mechanisms"],
+        value: "`PLAIN`, `SCRAM-SHA-256`, `SCRAM-SHA-512` (any case)",
+        default: SaslMechanism::Plain => "`PLAIN`",
+        lists: false,
+        redact: false,
+        rule: "",
+        check: |_| Ok(()),
+    }
+
+    /// The SASL username. Java has no property for it: it is also read from
+    /// `sasl.jaas.config`.
+    sasl_plain_username: Option<String> {
+        java: [],
+        librdkafka: ["sasl.username"],
+        value: "string",
+        default: None => "none",
+        lists: false,
+        redact: false,
+        rule: "",
+        check: |_| Ok(()),
+    }
+
+    /// The SASL password. Java has no property for it: it is also read from
+    /// `sasl.jaas.config`. Never printed by `Debug` (shown as `<redacted>`), never
+    /// repeated in error messages.
+    sasl_plain_password: Option<String> {
+        java: [],
+        librdkafka: ["sasl.password"],
+        value: "string (secret)",
+        default: None => "none",
+        lists: false,
+        redact: true,
+        rule: "",
+        check: |_| Ok(()),
+    }
+}

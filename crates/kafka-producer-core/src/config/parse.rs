@@ -1,0 +1,455 @@
+//! Reading options from text and from serde: [`ProducerConfig::set`],
+//! [`ProducerConfig::from_properties`] and `Deserialize`.
+//!
+//! All three resolve a key the same way ([`lookup`]): an option of the table (by
+//! its snake_case name, a Java name or a librdkafka name), a property that has no
+//! field of its own ([`PROPERTIES`]: `sasl.jaas.config`, `retries`), a Java-only
+//! property to ignore, or an error. Serde's `deny_unknown_fields` cannot express
+//! "reject unknown keys but ignore these", which is why `Deserialize` is
+//! implemented by hand on top of the same `apply`.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use super::{OptionSpec, ProducerConfig, OPTIONS};
+use crate::error::ProducerError;
+
+/// Java producer properties that are accepted and ignored: they configure the Java
+/// client's serializers, and this producer takes bytes.
+pub const IGNORED_JAVA_PROPERTIES: &[&str] = &["key.serializer", "value.serializer"];
+
+/// Java producer properties that are known but rejected, with the reason: accepting
+/// them silently would change what the user asked for.
+pub(crate) const UNSUPPORTED_JAVA_PROPERTIES: &[(&str, &str)] = &[
+    (
+        "partitioner.ignore.keys",
+        "not supported: keyed records always use murmur2(key) like the Java default",
+    ),
+    ("interceptor.classes", "Java classes cannot be used here"),
+    ("metric.reporters", "Java classes cannot be used here"),
+];
+
+/// Java's default `retries`: "retry until `delivery.timeout.ms`", which is exactly
+/// what this producer does with `request_timeout_ms`.
+const RETRY_UNTIL_DEADLINE: u64 = i32::MAX as u64;
+
+/// A property with no field of its own: it sets other options, or only checks
+/// that the configuration asks for something the producer does.
+pub(crate) struct Property {
+    /// Kafka's Java name.
+    pub(crate) java: &'static str,
+    /// librdkafka's names for the same property.
+    pub(crate) librdkafka: &'static [&'static str],
+    /// What it means here (Markdown, one paragraph; read by the docs generator).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) doc: &'static str,
+    /// Reads the value given for the key.
+    apply: fn(&mut ProducerConfig, &str, &str) -> Result<(), ProducerError>,
+    /// What `null` (serde) does: put what the property sets back to its default.
+    reset: fn(&mut ProducerConfig),
+}
+
+/// The properties without a field, in the order the docs list them.
+pub(crate) static PROPERTIES: &[Property] = &[
+    Property {
+        java: "sasl.jaas.config",
+        librdkafka: &[],
+        doc: "Sets `sasl_plain_username` and `sasl_plain_password` from a `PlainLoginModule` or \
+              `ScramLoginModule` line such as `org.apache.kafka.common.security.plain.PlainLoginModule \
+              required username=\"alice\" password=\"secret\";`. Other login modules are rejected. \
+              Errors never repeat the value.",
+        apply: |config, key, text| {
+            let (username, password) =
+                parse_jaas(text).map_err(|reason| ProducerError::config(key, reason))?;
+            config.sasl_plain_username = Some(username);
+            config.sasl_plain_password = Some(password);
+            Ok(())
+        },
+        reset: |config| {
+            config.sasl_plain_username = None;
+            config.sasl_plain_password = None;
+        },
+    },
+    Property {
+        java: "retries",
+        librdkafka: &["message.send.max.retries"],
+        doc: "Accepted only as `2147483647`, Java's default, which means \"retry until the delivery \
+              deadline\": that is what this producer does, with `request_timeout_ms` (also settable as \
+              `delivery.timeout.ms`) as the deadline. A retry count cannot be honoured (retriable errors \
+              are retried until the deadline, not a number of times), so any other value is an error \
+              that says so; `retries=0` is refused too (Java itself refuses it with idempotence).",
+        apply: |_, key, text| check_retries(key, text),
+        reset: |_| {},
+    },
+];
+
+/// Accepts `retries` only when it asks for what the producer does.
+fn check_retries(key: &str, text: &str) -> Result<(), ProducerError> {
+    match text.trim().parse::<u64>() {
+        Ok(RETRY_UNTIL_DEADLINE) => Ok(()),
+        Ok(0) => Err(ProducerError::config(
+            key,
+            "0 (never retry) cannot be honoured: retriable errors are always retried until \
+             request_timeout_ms (the delivery deadline), and with idempotence (enable_idempotence or \
+             transactional_id) Java refuses retries=0 as well; remove it, or shorten request_timeout_ms",
+        )),
+        Ok(count) => Err(ProducerError::config(
+            key,
+            format!(
+                "a retry count ({count}) cannot be honoured: retriable errors are retried until \
+                 request_timeout_ms (the delivery deadline, also settable as delivery.timeout.ms), not a \
+                 number of times; remove it, or give {RETRY_UNTIL_DEADLINE} (Java's default)"
+            ),
+        )),
+        Err(_) => Err(ProducerError::config(
+            key,
+            format!(
+                "expected {RETRY_UNTIL_DEADLINE} (Java's default), got {text:?}: retriable errors are \
+                 retried until request_timeout_ms, not a number of times"
+            ),
+        )),
+    }
+}
+
+/// What a key names.
+enum Key {
+    /// An option of the table.
+    Option(&'static OptionSpec),
+    /// A property without a field.
+    Property(&'static Property),
+    /// A Java-only property to ignore.
+    Ignored,
+}
+
+impl Key {
+    /// The name under which "given more than once" is detected: every spelling
+    /// of one option shares it.
+    fn slot(&self) -> Option<&'static str> {
+        match self {
+            Key::Option(spec) => Some(spec.name),
+            Key::Property(property) => Some(property.java),
+            Key::Ignored => None,
+        }
+    }
+}
+
+/// Looks a key up. Unknown keys are errors; the error never repeats the value,
+/// which may be a secret.
+fn lookup(key: &str) -> Result<Key, ProducerError> {
+    if let Some(spec) = OPTIONS.iter().find(|spec| spec.keys().any(|k| k == key)) {
+        return Ok(Key::Option(spec));
+    }
+    if let Some(property) = PROPERTIES
+        .iter()
+        .find(|p| p.java == key || p.librdkafka.contains(&key))
+    {
+        return Ok(Key::Property(property));
+    }
+    if IGNORED_JAVA_PROPERTIES.contains(&key) {
+        return Ok(Key::Ignored);
+    }
+    if let Some(&(_, reason)) = UNSUPPORTED_JAVA_PROPERTIES.iter().find(|(name, _)| *name == key) {
+        return Err(ProducerError::config(key, reason));
+    }
+    if key.starts_with("ssl.") {
+        return Err(ProducerError::config(key, "TLS options are not supported yet"));
+    }
+    Err(ProducerError::config(
+        key,
+        "unknown option (expected an aiokafka snake_case name or a Kafka producer property; \
+         see docs/configuration.md)",
+    ))
+}
+
+/// An option's value before parsing: what `set` and serde both hand to `apply`.
+#[derive(Debug, Clone, PartialEq)]
+enum RawValue {
+    /// Null / absent: the option goes back to its default.
+    Null,
+    /// A single value as text (numbers and booleans are converted to text).
+    Scalar(String),
+    /// A list of values (only options declared with `lists: true` accept one).
+    List(Vec<String>),
+}
+
+/// Options already given, with the key they were given as.
+#[derive(Default)]
+struct Seen(HashMap<&'static str, String>);
+
+impl ProducerConfig {
+    /// A configuration from `(key, value)` string pairs, on top of the defaults.
+    ///
+    /// Keys are snake_case names, Kafka's dotted property names or librdkafka's
+    /// (see `docs/configuration.md`); values are parsed as by
+    /// [`ProducerConfig::set`]. The result is not validated: call
+    /// [`ProducerConfig::validate`].
+    ///
+    /// # Errors
+    ///
+    /// [`ProducerError::Config`] naming the key for an unknown key, a value of the
+    /// wrong type, or one option given twice (under any spelling).
+    pub fn from_properties<'a>(
+        props: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, ProducerError> {
+        let mut config = ProducerConfig::default();
+        let mut seen = Seen::default();
+        for (key, value) in props {
+            config.apply_once(&mut seen, key, RawValue::Scalar(value.to_owned()))?;
+        }
+        Ok(config)
+    }
+
+    /// Sets one option from text: a snake_case name or a Kafka property name, and
+    /// the value as it would appear in a Java `.properties` file (`"5"`, `"true"`,
+    /// `"all"`, `"gzip"`). Java-only properties in [`IGNORED_JAVA_PROPERTIES`] are
+    /// accepted and ignored. On error the configuration is unchanged.
+    ///
+    /// `sasl.jaas.config` sets `sasl_plain_username` and `sasl_plain_password` from a
+    /// `PlainLoginModule` or `ScramLoginModule` line.
+    ///
+    /// # Errors
+    ///
+    /// [`ProducerError::Config`] naming `key` when the key is unknown or the value
+    /// does not parse. Values are checked further by [`ProducerConfig::validate`].
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), ProducerError> {
+        self.apply(key, RawValue::Scalar(value.to_owned()))
+    }
+
+    /// [`apply`](Self::apply), refusing an option already given under any spelling.
+    fn apply_once(&mut self, seen: &mut Seen, key: &str, value: RawValue) -> Result<(), ProducerError> {
+        if let Ok(found) = lookup(key) {
+            if let Some(slot) = found.slot() {
+                if let Some(previous) = seen.0.get(slot) {
+                    let mut reason = format!("given more than once (as `{previous}` and `{key}`");
+                    if let Key::Option(spec) = found {
+                        if !(spec.is_main_spelling(previous) && spec.is_main_spelling(key)) {
+                            reason.push_str(&format!(", which both set `{}`", spec.name));
+                        }
+                    }
+                    reason.push(')');
+                    return Err(ProducerError::config(key, reason));
+                }
+                seen.0.insert(slot, key.to_owned());
+            }
+        }
+        self.apply(key, value)
+    }
+
+    /// Sets one option from a raw value. On error nothing changes.
+    fn apply(&mut self, key: &str, value: RawValue) -> Result<(), ProducerError> {
+        match lookup(key)? {
+            Key::Ignored => {
+                tracing::debug!(option = key, "ignoring a Java-only producer property");
+                Ok(())
+            }
+            Key::Property(property) => match value {
+                RawValue::Null => {
+                    (property.reset)(self);
+                    Ok(())
+                }
+                RawValue::List(_) => Err(ProducerError::config(key, "expected a single value, not a list")),
+                RawValue::Scalar(text) => (property.apply)(self, key, &text),
+            },
+            Key::Option(spec) => {
+                let result = match value {
+                    RawValue::Null => {
+                        (spec.reset)(self);
+                        Ok(())
+                    }
+                    RawValue::List(items) if spec.lists => (spec.set)(self, key, &items.join(",")),
+                    RawValue::List(_) => {
+                        Err(ProducerError::config(key, "expected a single value, not a list"))
+                    }
+                    RawValue::Scalar(text) => (spec.set)(self, key, &text),
+                };
+                result.map_err(|error| spec.name_the_option(key, error))
+            }
+        }
+    }
+}
+
+impl OptionSpec {
+    /// Every key that sets this option: its name, then Java's, then librdkafka's.
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &'static str> + '_ {
+        std::iter::once(self.name)
+            .chain(self.java.iter().copied())
+            .chain(self.librdkafka.iter().copied())
+    }
+
+    /// The snake_case name and the first Java name are the option's own
+    /// spellings; the others are aliases whose errors say what they set.
+    fn is_main_spelling(&self, key: &str) -> bool {
+        key == self.name || self.java.first() == Some(&key)
+    }
+
+    /// Adds "(`alias` sets `option`)" to an error reached through an alias.
+    fn name_the_option(&self, key: &str, error: ProducerError) -> ProducerError {
+        match error {
+            ProducerError::Config { option, reason } if !self.is_main_spelling(key) => {
+                ProducerError::config(option, format!("{reason} (`{key}` sets `{}`)", self.name))
+            }
+            other => other,
+        }
+    }
+}
+
+/// Reads the username and password from a JAAS line such as
+/// `org.apache.kafka.common.security.plain.PlainLoginModule required username="u" password="p";`.
+///
+/// Errors never contain the text, which holds a password.
+fn parse_jaas(text: &str) -> Result<(String, String), String> {
+    let text = text.trim();
+    let (module, rest) = text
+        .split_once(char::is_whitespace)
+        .ok_or("expected `<LoginModule> required ...;`")?;
+    if !(module.ends_with(".PlainLoginModule") || module.ends_with(".ScramLoginModule")) {
+        return Err("only PlainLoginModule and ScramLoginModule are supported".to_owned());
+    }
+    let rest = rest.trim_start();
+    let (flag, mut rest) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    if !["required", "requisite", "sufficient", "optional"].contains(&flag.trim_end_matches(';')) {
+        return Err("expected a control flag (`required`) after the login module".to_owned());
+    }
+    let mut options: HashMap<String, String> = HashMap::new();
+    loop {
+        rest = rest.trim_start();
+        if rest.is_empty() || rest.starts_with(';') {
+            break;
+        }
+        let (name, after) = rest.split_once('=').ok_or("expected `name=value` options")?;
+        let name = name.trim();
+        let after = after.trim_start();
+        let (value, remaining) = if let Some(quoted) = after.strip_prefix('"') {
+            let mut value = String::new();
+            let mut chars = quoted.char_indices();
+            let mut end = None;
+            while let Some((i, c)) = chars.next() {
+                match c {
+                    '\\' => {
+                        if let Some((_, escaped)) = chars.next() {
+                            value.push(escaped);
+                        }
+                    }
+                    '"' => {
+                        end = Some(i + 1);
+                        break;
+                    }
+                    c => value.push(c),
+                }
+            }
+            let end = end.ok_or("unterminated quoted value")?;
+            (value, &quoted[end..])
+        } else {
+            let end = after
+                .find(|c: char| c.is_whitespace() || c == ';')
+                .unwrap_or(after.len());
+            (after[..end].to_owned(), &after[end..])
+        };
+        options.insert(name.to_owned(), value);
+        rest = remaining;
+    }
+    match (options.remove("username"), options.remove("password")) {
+        (Some(username), Some(password)) => Ok((username, password)),
+        _ => Err("expected both username=\"...\" and password=\"...\"".to_owned()),
+    }
+}
+
+impl<'de> Deserialize<'de> for RawValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(RawValueVisitor)
+    }
+}
+
+/// Accepts strings, numbers, booleans, null and lists of scalars.
+struct RawValueVisitor;
+
+impl<'de> Visitor<'de> for RawValueVisitor {
+    type Value = RawValue;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string, number, boolean, null or list of strings")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<RawValue, E> {
+        Ok(RawValue::Scalar(v.to_string()))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawValue, E> {
+        Ok(RawValue::Scalar(v.to_string()))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawValue, E> {
+        Ok(RawValue::Scalar(v.to_string()))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawValue, E> {
+        Ok(RawValue::Scalar(v.to_string()))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<RawValue, E> {
+        Ok(RawValue::Scalar(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<RawValue, E> {
+        Ok(RawValue::Scalar(v))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<RawValue, E> {
+        Ok(RawValue::Null)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<RawValue, E> {
+        Ok(RawValue::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<RawValue, D::Error> {
+        RawValue::deserialize(deserializer)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawValue, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<RawValue>()? {
+            match item {
+                RawValue::Scalar(text) => items.push(text),
+                _ => return Err(de::Error::custom("a list may only hold strings or numbers")),
+            }
+        }
+        Ok(RawValue::List(items))
+    }
+}
+
+/// Builds a [`ProducerConfig`] from a map, key by key, through [`ProducerConfig::set`]'s
+/// name table.
+struct ConfigVisitor;
+
+impl<'de> Visitor<'de> for ConfigVisitor {
+    type Value = ProducerConfig;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a map of producer options")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ProducerConfig, A::Error> {
+        let mut config = ProducerConfig::default();
+        let mut seen = Seen::default();
+        while let Some(key) = map.next_key::<String>()? {
+            let value: RawValue = map.next_value()?;
+            config
+                .apply_once(&mut seen, &key, value)
+                .map_err(de::Error::custom)?;
+        }
+        Ok(config)
+    }
+}
+
+impl<'de> Deserialize<'de> for ProducerConfig {
+    /// Reads a map of options: keys in either spelling, values as strings, numbers,
+    /// booleans or null (the default); `bootstrap_servers` may be a list. Unknown keys
+    /// and options given twice are errors; Java serializer properties are ignored.
+    /// The result is not validated: call [`ProducerConfig::validate`].
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ConfigVisitor)
+    }
+}
