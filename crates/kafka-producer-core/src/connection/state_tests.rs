@@ -192,6 +192,19 @@ fn connect(s: &mut State, now: Instant) -> u64 {
     generation
 }
 
+/// A connection with `names` called, connected and written; returns the
+/// state, the generation and the calls' log.
+fn with_calls_written(max_in_flight: usize, t0: Instant, names: &[&'static str]) -> (State, u64, Log) {
+    let log = Log::default();
+    let mut s = state(max_in_flight);
+    for name in names {
+        s.handle_call(t0, call(name, &log));
+    }
+    let g = connect(&mut s, t0);
+    events(&mut s);
+    (s, g, log)
+}
+
 #[test]
 fn the_first_request_connects_and_goes_out_once_versions_are_negotiated() {
     let t0 = Instant::now();
@@ -310,11 +323,7 @@ fn a_failed_connect_fails_what_is_queued_and_waits_out_the_backoff() {
 #[test]
 fn a_request_past_its_timeout_fails_closes_the_connection_and_the_queue_survives() {
     let t0 = Instant::now();
-    let log = Log::default();
-    let mut s = state(1);
-    s.handle_call(t0, call("slow", &log));
-    let g = connect(&mut s, t0);
-    events(&mut s);
+    let (mut s, g, log) = with_calls_written(1, t0, &["slow"]);
     s.handle_call(t0, call("queued", &log));
     assert!(events(&mut s).is_empty(), "max_in_flight = 1");
     assert_eq!(s.poll_deadline(), Some(t0 + TIMEOUT));
@@ -337,11 +346,7 @@ fn a_request_past_its_timeout_fails_closes_the_connection_and_the_queue_survives
 #[test]
 fn an_unused_connection_closes_after_the_idle_timeout_and_the_next_request_reconnects() {
     let t0 = Instant::now();
-    let log = Log::default();
-    let mut s = state(5);
-    s.handle_call(t0, call("meta", &log));
-    let g = connect(&mut s, t0);
-    events(&mut s);
+    let (mut s, g, log) = with_calls_written(5, t0, &["meta"]);
     let t1 = t0 + Duration::from_secs(1);
     s.handle_frame(t1, g, &frame(2, b""));
     assert_eq!(
@@ -364,12 +369,7 @@ fn an_unused_connection_closes_after_the_idle_timeout_and_the_next_request_recon
 #[test]
 fn a_stray_correlation_id_or_an_undecodable_answer_fails_everything_in_flight() {
     let t0 = Instant::now();
-    let log = Log::default();
-    let mut s = state(5);
-    s.handle_call(t0, call("a", &log));
-    s.handle_call(t0, call("b", &log));
-    let g = connect(&mut s, t0);
-    events(&mut s);
+    let (mut s, g, log) = with_calls_written(5, t0, &["a", "b"]);
     s.handle_frame(t0, g, &frame(99, b""));
     let log_now = log.borrow().clone();
     assert!(
@@ -378,12 +378,7 @@ fn a_stray_correlation_id_or_an_undecodable_answer_fails_everything_in_flight() 
     );
     assert_eq!(log_now.len(), 2);
 
-    let log = Log::default();
-    let mut s = state(5);
-    s.handle_call(t0, call("a", &log));
-    s.handle_call(t0, call("b", &log));
-    let g = connect(&mut s, t0);
-    events(&mut s);
+    let (mut s, g, log) = with_calls_written(5, t0, &["a", "b"]);
     s.handle_frame(t0, g, &frame(2, b"garbage"));
     assert_eq!(log.borrow()[0], "a: undecodable");
     assert!(
