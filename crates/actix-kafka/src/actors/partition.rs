@@ -147,7 +147,7 @@ impl PartitionAccumulatorActor {
                 PartitionEvent::Delivered(delivered) => self.deliver(delivered),
                 PartitionEvent::BumpEpoch { from } => match &self.coordinator {
                     Some(coordinator) => coordinator.do_send(BumpEpoch { from }),
-                    None => tracing::error!("sequence error without an idempotence coordinator"),
+                    None => self.internal_error("an epoch bump without an idempotence coordinator"),
                 },
                 PartitionEvent::Flushed(waiter) => {
                     let _ = waiter.send(());
@@ -180,8 +180,11 @@ impl PartitionAccumulatorActor {
     /// coordinator before the next batch.
     fn register(&mut self, ctx: &mut Context<Self>) {
         let Some(coordinator) = self.coordinator.clone() else {
-            tracing::error!("transactional partition without a coordinator");
-            return;
+            let what = "a transactional partition without a coordinator";
+            tracing::error!(topic = %self.state.topic(), partition = self.state.partition(), "{what}");
+            self.state
+                .handle_registered(Instant::now(), Err(ProducerError::Internal { what }));
+            return; // act() is polling the events this queued
         };
         let request = TxnAddPartition {
             topic: self.state.topic().clone(),
@@ -218,6 +221,13 @@ impl PartitionAccumulatorActor {
                 actor.act(ctx);
             })
             .spawn(ctx);
+    }
+
+    /// A bug: the records waiting here could never be sent; they fail instead
+    /// of waiting forever.
+    fn internal_error(&mut self, what: &'static str) {
+        tracing::error!(topic = %self.state.topic(), partition = self.state.partition(), "{what}");
+        self.state.fail_waiting(&ProducerError::Internal { what });
     }
 
     /// Hands results to their callers and reports the batch to the producer.

@@ -218,6 +218,19 @@ pub enum ProducerError {
     #[error("the producer is closed")]
     Closed,
 
+    /// A bug in this crate: one of the producer's parts found another in a
+    /// state it can never be in (for example a transactional partition
+    /// without a transaction coordinator). The records concerned fail with
+    /// this error instead of waiting forever, and the producer logs it at
+    /// `error` level. Please report it. Class: [`ErrorClass::Fatal`]: close
+    /// the producer. Distinct from [`ProducerError::Closed`], which only
+    /// means that the producer was stopped.
+    #[error("internal error in actix-kafka ({what}); please report it")]
+    Internal {
+        /// What was found.
+        what: &'static str,
+    },
+
     /// The broker answered the request carrying this record with an error code, and
     /// the producer did not (or could no longer) retry it. The class comes from the
     /// code, see [`class_of`].
@@ -408,7 +421,9 @@ impl ProducerError {
             | ProducerError::Cancelled
             | ProducerError::TransactionalMisuse { .. }
             | ProducerError::TransactionAborted => ErrorClass::Abortable,
-            ProducerError::Closed | ProducerError::ProducerFenced => ErrorClass::Fatal,
+            ProducerError::Closed | ProducerError::ProducerFenced | ProducerError::Internal { .. } => {
+                ErrorClass::Fatal
+            }
             ProducerError::Broker { code, .. } => class_of(*code),
             ProducerError::RequestTimedOut { .. }
             | ProducerError::Disconnected { .. }
@@ -652,6 +667,14 @@ mod tests {
             ),
             (ProducerError::Cancelled, Abortable),
             (ProducerError::ProducerFenced, Fatal),
+            (ProducerError::Internal { what: "a test" }, Fatal),
+            (
+                ProducerError::CoordinatorUnavailable {
+                    key: "txn-1".into(),
+                    waited_ms: 60_000,
+                },
+                Retriable,
+            ),
             (
                 ProducerError::TransactionalMisuse {
                     reason: "commit without begin".into(),
@@ -849,6 +872,14 @@ mod tests {
             ),
             (ProducerError::Cancelled, &["cancelled"]),
             (ProducerError::ProducerFenced, &["fenced", "transactional_id"]),
+            (ProducerError::Internal { what: "a test" }, &["a test", "report"]),
+            (
+                ProducerError::CoordinatorUnavailable {
+                    key: "txn-1".into(),
+                    waited_ms: 60_000,
+                },
+                &["txn-1", "60000"],
+            ),
             (
                 ProducerError::TransactionalMisuse {
                     reason: "commit without begin".into(),

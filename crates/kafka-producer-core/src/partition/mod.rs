@@ -325,6 +325,13 @@ impl<T, L: Clone, W> PartitionState<T, L, W> {
         self.drive(now);
     }
 
+    /// Fails every record that waits, with `error` (a part the partition
+    /// needs is missing: nothing could ever send them).
+    pub fn fail_waiting(&mut self, error: &ProducerError) {
+        let (failed, released) = self.queue.fail_queued(error);
+        self.deliver(failed, released, -1);
+    }
+
     /// Gives up on every record (a stop whose deadline passed): the batch in
     /// flight fails as `Disconnected` (its outcome is unknown), the others as
     /// `Cancelled` (never sent).
