@@ -370,9 +370,9 @@ async fn bad_configurations_are_rejected_at_start() {
     for (option, config) in cases {
         let started = Instant::now();
         match Producer::start(config).await {
-            Err(ProducerError::Config { option: got, reason }) => {
-                assert_eq!(got, option, "{reason}");
-                assert!(!reason.is_empty());
+            Err(ProducerError::Config { option: got, problem }) => {
+                assert_eq!(got, option, "{problem}");
+                assert!(!problem.to_string().is_empty());
             }
             Err(other) => panic!("{option}: expected a Config error, got {other:?}"),
             Ok(producer) => {

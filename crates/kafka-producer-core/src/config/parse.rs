@@ -14,7 +14,7 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::{OptionSpec, ProducerConfig, OPTIONS};
-use crate::error::ProducerError;
+use crate::error::{ConfigProblem, ProducerError};
 
 /// Java producer properties that are accepted and ignored: they configure the Java
 /// client's serializers, and this producer takes bytes.
@@ -61,8 +61,8 @@ pub(crate) static PROPERTIES: &[Property] = &[
               required username=\"alice\" password=\"secret\";`. Other login modules are rejected. \
               Errors never repeat the value.",
         apply: |config, key, text| {
-            let (username, password) =
-                parse_jaas(text).map_err(|reason| ProducerError::config(key, reason))?;
+            let (username, password) = parse_jaas(text)
+                .map_err(|reason| ProducerError::config(key, ConfigProblem::invalid(reason)))?;
             config.sasl_plain_username = Some(username);
             config.sasl_plain_password = Some(password);
             Ok(())
@@ -91,24 +91,26 @@ fn check_retries(key: &str, text: &str) -> Result<(), ProducerError> {
         Ok(RETRY_UNTIL_DEADLINE) => Ok(()),
         Ok(0) => Err(ProducerError::config(
             key,
-            "0 (never retry) cannot be honoured: retriable errors are always retried until \
-             request_timeout_ms (the delivery deadline), and with idempotence (enable_idempotence or \
-             transactional_id) Java refuses retries=0 as well; remove it, or shorten request_timeout_ms",
+            ConfigProblem::unsupported(
+                "0 (never retry) cannot be honoured: retriable errors are always retried until \
+                 request_timeout_ms (the delivery deadline), and with idempotence (enable_idempotence or \
+                 transactional_id) Java refuses retries=0 as well; remove it, or shorten request_timeout_ms",
+            ),
         )),
         Ok(count) => Err(ProducerError::config(
             key,
-            format!(
+            ConfigProblem::unsupported(format!(
                 "a retry count ({count}) cannot be honoured: retriable errors are retried until \
                  request_timeout_ms (the delivery deadline, also settable as delivery.timeout.ms), not a \
                  number of times; remove it, or give {RETRY_UNTIL_DEADLINE} (Java's default)"
-            ),
+            )),
         )),
         Err(_) => Err(ProducerError::config(
             key,
-            format!(
+            ConfigProblem::invalid(format!(
                 "expected {RETRY_UNTIL_DEADLINE} (Java's default), got {text:?}: retriable errors are \
                  retried until request_timeout_ms, not a number of times"
-            ),
+            )),
         )),
     }
 }
@@ -151,16 +153,13 @@ fn lookup(key: &str) -> Result<Key, ProducerError> {
         return Ok(Key::Ignored);
     }
     if let Some(&(_, reason)) = UNSUPPORTED_JAVA_PROPERTIES.iter().find(|(name, _)| *name == key) {
-        return Err(ProducerError::config(key, reason));
+        return Err(ProducerError::config(key, ConfigProblem::unsupported(reason)));
     }
     if key.starts_with("ssl.") {
-        return Err(ProducerError::config(key, "TLS options are not supported yet"));
+        let why = "TLS options are not supported yet";
+        return Err(ProducerError::config(key, ConfigProblem::unsupported(why)));
     }
-    Err(ProducerError::config(
-        key,
-        "unknown option (expected an aiokafka snake_case name or a Kafka producer property; \
-         see docs/configuration.md)",
-    ))
+    Err(ProducerError::config(key, ConfigProblem::UnknownOption))
 }
 
 /// An option's value before parsing: what `set` and serde both hand to `apply`.
@@ -222,14 +221,20 @@ impl ProducerConfig {
         if let Ok(found) = lookup(key) {
             if let Some(slot) = found.slot() {
                 if let Some(previous) = seen.0.get(slot) {
-                    let mut reason = format!("given more than once (as `{previous}` and `{key}`");
-                    if let Key::Option(spec) = found {
-                        if !(spec.is_main_spelling(previous) && spec.is_main_spelling(key)) {
-                            reason.push_str(&format!(", which both set `{}`", spec.name));
+                    let sets = match found {
+                        Key::Option(spec)
+                            if !(spec.is_main_spelling(previous) && spec.is_main_spelling(key)) =>
+                        {
+                            Some(spec.name)
                         }
-                    }
-                    reason.push(')');
-                    return Err(ProducerError::config(key, reason));
+                        _ => None,
+                    };
+                    let problem = ConfigProblem::GivenTwice {
+                        first: previous.clone(),
+                        second: key.to_owned(),
+                        sets,
+                    };
+                    return Err(ProducerError::config(key, problem));
                 }
                 seen.0.insert(slot, key.to_owned());
             }
@@ -249,7 +254,7 @@ impl ProducerConfig {
                     (property.reset)(self);
                     Ok(())
                 }
-                RawValue::List(_) => Err(ProducerError::config(key, "expected a single value, not a list")),
+                RawValue::List(_) => Err(ProducerError::config(key, ConfigProblem::NotAList)),
                 RawValue::Scalar(text) => (property.apply)(self, key, &text),
             },
             Key::Option(spec) => {
@@ -259,9 +264,7 @@ impl ProducerConfig {
                         Ok(())
                     }
                     RawValue::List(items) if spec.lists => (spec.set)(self, key, &items.join(",")),
-                    RawValue::List(_) => {
-                        Err(ProducerError::config(key, "expected a single value, not a list"))
-                    }
+                    RawValue::List(_) => Err(ProducerError::config(key, ConfigProblem::NotAList)),
                     RawValue::Scalar(text) => (spec.set)(self, key, &text),
                 };
                 result.map_err(|error| spec.name_the_option(key, error))
@@ -287,8 +290,13 @@ impl OptionSpec {
     /// Adds "(`alias` sets `option`)" to an error reached through an alias.
     fn name_the_option(&self, key: &str, error: ProducerError) -> ProducerError {
         match error {
-            ProducerError::Config { option, reason } if !self.is_main_spelling(key) => {
-                ProducerError::config(option, format!("{reason} (`{key}` sets `{}`)", self.name))
+            ProducerError::Config { option, problem } if !self.is_main_spelling(key) => {
+                let problem = ConfigProblem::ViaAlias {
+                    alias: key.to_owned(),
+                    option: self.name,
+                    problem: Box::new(problem),
+                };
+                ProducerError::config(option, problem)
             }
             other => other,
         }

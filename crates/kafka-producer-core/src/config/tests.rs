@@ -8,10 +8,11 @@ use kafka_wire::compression::Compression;
 
 use super::parse::{PROPERTIES, UNSUPPORTED_JAVA_PROPERTIES};
 use super::*;
+use crate::error::ConfigProblem;
 
 fn config_error<T: fmt::Debug>(result: Result<T, ProducerError>) -> (String, String) {
     match result {
-        Err(ProducerError::Config { option, reason }) => (option, reason),
+        Err(ProducerError::Config { option, problem }) => (option, problem.to_string()),
         other => panic!("expected a Config error, got {other:?}"),
     }
 }
@@ -967,4 +968,65 @@ fn partitioner_accepts_only_the_default() {
     }
     let (_, reason) = config_error(ProducerConfig::default().set("partitioner", "murmur2_random"));
     assert!(reason.contains("only `default`"), "{reason}");
+}
+
+/// The problem inside a `Config` error.
+fn config_problem<T: fmt::Debug>(result: Result<T, ProducerError>) -> ConfigProblem {
+    match result {
+        Err(ProducerError::Config { problem, .. }) => problem,
+        other => panic!("expected a Config error, got {other:?}"),
+    }
+}
+
+#[test]
+fn each_kind_of_config_problem_has_its_own_variant() {
+    let unknown = ProducerConfig::from_properties([("no.such.option", "1")]);
+    assert_eq!(config_problem(unknown), ConfigProblem::UnknownOption);
+
+    let twice = ProducerConfig::from_properties([("linger_ms", "1"), ("queue.buffering.max.ms", "1")]);
+    assert_eq!(
+        config_problem(twice),
+        ConfigProblem::GivenTwice {
+            first: "linger_ms".into(),
+            second: "queue.buffering.max.ms".into(),
+            sets: Some("linger_ms"),
+        }
+    );
+
+    match config_problem(ProducerConfig::default().set("queue.buffering.max.ms", "soon")) {
+        ConfigProblem::ViaAlias {
+            alias,
+            option,
+            problem,
+        } => {
+            assert_eq!((alias.as_str(), option), ("queue.buffering.max.ms", "linger_ms"));
+            assert!(
+                matches!(*problem, ConfigProblem::InvalidValue { .. }),
+                "{problem:?}"
+            );
+        }
+        other => panic!("expected the alias to be named, got {other:?}"),
+    }
+
+    let retries = ProducerConfig::default().set("retries", "3");
+    assert!(matches!(
+        config_problem(retries),
+        ConfigProblem::Unsupported { .. }
+    ));
+
+    let empty_batches = ProducerConfig {
+        max_batch_size: 0,
+        ..ProducerConfig::default()
+    };
+    assert!(matches!(
+        config_problem(empty_batches.validate()),
+        ConfigProblem::BrokenRule { .. }
+    ));
+
+    let error = ProducerConfig::default().set("linger.ms", "soon").unwrap_err();
+    let source = std::error::Error::source(&error).expect("the problem is the source");
+    assert_eq!(
+        source.to_string(),
+        "expected a non-negative integer, got \"soon\""
+    );
 }

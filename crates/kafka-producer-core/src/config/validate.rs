@@ -8,7 +8,7 @@
 use super::{
     Acks, ProducerConfig, SecurityProtocol, MAX_DURATION_MS, MAX_IN_FLIGHT_IDEMPOTENT, MAX_SIZE, OPTIONS,
 };
-use crate::error::ProducerError;
+use crate::error::{ConfigProblem, ProducerError};
 
 /// What an option's check says: fine, or why not (without the option's name,
 /// which `validate` adds).
@@ -42,7 +42,8 @@ impl ProducerConfig {
     /// name.
     pub fn validate(&self) -> Result<(), ProducerError> {
         for option in OPTIONS {
-            (option.check)(self).map_err(|reason| ProducerError::config(option.name, reason))?;
+            (option.check)(self)
+                .map_err(|rule| ProducerError::config(option.name, ConfigProblem::rule(rule)))?;
         }
         Ok(())
     }

@@ -10,7 +10,7 @@ use std::str::FromStr;
 
 use kafka_wire::compression::Compression;
 
-use crate::error::ProducerError;
+use crate::error::{ConfigProblem, ProducerError};
 
 /// The producer's acknowledgement mode (`acks`): how many replicas must have the
 /// records before the broker answers.
@@ -50,7 +50,7 @@ impl FromStr for Acks {
             other if other.eq_ignore_ascii_case("all") => Ok(Acks::All),
             other => Err(ProducerError::config(
                 "acks",
-                format!("expected 0, 1, -1 or all, got {other:?}"),
+                ConfigProblem::invalid(format!("expected 0, 1, -1 or all, got {other:?}")),
             )),
         }
     }
@@ -92,10 +92,10 @@ impl FromStr for PartitionerKind {
         } else {
             Err(ProducerError::config(
                 "partitioner",
-                format!(
+                ConfigProblem::unsupported(format!(
                     "unknown partitioner {s:?}: only `default` (murmur2 for keyed records, sticky for \
                      keyless ones) is available; Java partitioner classes cannot be used"
-                ),
+                )),
             ))
         }
     }
@@ -154,7 +154,9 @@ impl FromStr for SecurityProtocol {
         .ok_or_else(|| {
             ProducerError::config(
                 "security_protocol",
-                format!("expected PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL, got {s:?}"),
+                ConfigProblem::invalid(format!(
+                    "expected PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL, got {s:?}"
+                )),
             )
         })
     }
@@ -206,7 +208,9 @@ impl FromStr for SaslMechanism {
         .ok_or_else(|| {
             ProducerError::config(
                 "sasl_mechanism",
-                format!("expected PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512, got {s:?}"),
+                ConfigProblem::invalid(format!(
+                    "expected PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512, got {s:?}"
+                )),
             )
         })
     }
@@ -232,7 +236,7 @@ pub(crate) trait OptionValue: Sized + fmt::Debug {
 /// Re-labels a parse error from a `FromStr` impl with the key the user wrote.
 fn relabel(key: &str, error: ProducerError) -> ProducerError {
     match error {
-        ProducerError::Config { reason, .. } => ProducerError::config(key, reason),
+        ProducerError::Config { problem, .. } => ProducerError::config(key, problem),
         other => other,
     }
 }
@@ -260,7 +264,7 @@ impl OptionValue for Compression {
     fn parse(key: &str, text: &str) -> Result<Self, ProducerError> {
         text.trim()
             .parse()
-            .map_err(|e| ProducerError::config(key, format!("{e}")))
+            .map_err(|e| ProducerError::config(key, ConfigProblem::invalid(format!("{e}"))))
     }
 }
 
@@ -290,7 +294,7 @@ macro_rules! parse_unsigned {
         impl OptionValue for $ty {
             fn parse(key: &str, text: &str) -> Result<Self, ProducerError> {
                 text.trim().parse().map_err(|_| {
-                    ProducerError::config(key, format!("expected a non-negative integer, got {text:?}"))
+                    ProducerError::config(key, ConfigProblem::invalid(format!("expected a non-negative integer, got {text:?}")))
                 })
             }
         }
@@ -306,7 +310,7 @@ impl OptionValue for bool {
             t if t.eq_ignore_ascii_case("false") => Ok(false),
             _ => Err(ProducerError::config(
                 key,
-                format!("expected true or false, got {text:?}"),
+                ConfigProblem::invalid(format!("expected true or false, got {text:?}")),
             )),
         }
     }

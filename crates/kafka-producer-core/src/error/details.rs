@@ -269,3 +269,86 @@ pub enum ProtocolViolation {
     #[error("an acks=0 produce request gets no response; send it as a produce batch")]
     NoResponseExpected,
 }
+
+/// What is wrong with a configuration option (inside
+/// [`ProducerError::Config`](super::ProducerError::Config), which names the
+/// option). The texts never repeat a value that may be a secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigProblem {
+    /// No option or known Kafka property has this name.
+    #[error(
+        "unknown option (expected an aiokafka snake_case name or a Kafka producer property; \
+         see docs/configuration.md)"
+    )]
+    UnknownOption,
+    /// A known Kafka property, or a value of one, that this producer cannot
+    /// honour; the text says why and what to do instead.
+    #[error("{why}")]
+    Unsupported {
+        /// Why, and what to do instead.
+        why: String,
+    },
+    /// The same option was given twice, under these two spellings.
+    #[error("given more than once (as `{first}` and `{second}`{})", sets_suffix(.sets))]
+    GivenTwice {
+        /// The spelling given first.
+        first: String,
+        /// The spelling given second.
+        second: String,
+        /// The option both set, when they are different spellings of it.
+        sets: Option<&'static str>,
+    },
+    /// A list was given for an option that takes one value.
+    #[error("expected a single value, not a list")]
+    NotAList,
+    /// The value cannot be read as the option's type.
+    #[error("{expected}")]
+    InvalidValue {
+        /// What was expected (and, unless it may be a secret, what was given).
+        expected: String,
+    },
+    /// The value breaks the option's rule (a range, a format, or a
+    /// combination with another option).
+    #[error("{rule}")]
+    BrokenRule {
+        /// The rule, as docs/configuration.md states it, with the value.
+        rule: String,
+    },
+    /// The problem was reached through an alias of the option.
+    #[error("{problem} (`{alias}` sets `{option}`)")]
+    ViaAlias {
+        /// The spelling the user wrote.
+        alias: String,
+        /// The option it sets.
+        option: &'static str,
+        /// What is wrong.
+        #[source]
+        problem: Box<ConfigProblem>,
+    },
+}
+
+impl ConfigProblem {
+    /// An [`InvalidValue`](Self::InvalidValue).
+    pub fn invalid(expected: impl Into<String>) -> Self {
+        ConfigProblem::InvalidValue {
+            expected: expected.into(),
+        }
+    }
+
+    /// A [`BrokenRule`](Self::BrokenRule).
+    pub fn rule(rule: impl Into<String>) -> Self {
+        ConfigProblem::BrokenRule { rule: rule.into() }
+    }
+
+    /// An [`Unsupported`](Self::Unsupported).
+    pub fn unsupported(why: impl Into<String>) -> Self {
+        ConfigProblem::Unsupported { why: why.into() }
+    }
+}
+
+/// `", which both set `option`"`, or nothing.
+fn sets_suffix(sets: &Option<&'static str>) -> String {
+    sets.map(|option| format!(", which both set `{option}`"))
+        .unwrap_or_default()
+}

@@ -25,8 +25,8 @@ use kafka_wire::{DecodeError, ErrorCode};
 
 mod details;
 pub use details::{
-    BrokerId, ConnectFailure, Disconnect, EncodeFailure, IoFailure, NegotiationFailure, ProtocolViolation,
-    TopicNameError,
+    BrokerId, ConfigProblem, ConnectFailure, Disconnect, EncodeFailure, IoFailure, NegotiationFailure,
+    ProtocolViolation, TopicNameError,
 };
 
 /// How the caller should react to an error (mirrors the Java client's classification).
@@ -102,12 +102,13 @@ pub enum DataOutcome {
 pub enum ProducerError {
     /// A configuration option has an invalid value, is unknown, or conflicts with
     /// another option. Nothing was sent. Class: [`ErrorClass::Configuration`].
-    #[error("invalid configuration option `{option}`: {reason}")]
+    #[error("invalid configuration option `{option}`: {problem}")]
     Config {
         /// The option, as it was spelled (snake_case or Kafka's dotted name).
         option: String,
         /// What is wrong with it.
-        reason: String,
+        #[source]
+        problem: ConfigProblem,
     },
 
     /// The serialized record is larger than `max_request_size` (or than
@@ -375,10 +376,10 @@ fn message_suffix(message: &Option<String>) -> String {
 
 impl ProducerError {
     /// A [`ProducerError::Config`] error for `option`.
-    pub fn config(option: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub fn config(option: impl Into<String>, problem: ConfigProblem) -> Self {
         ProducerError::Config {
             option: option.into(),
-            reason: reason.into(),
+            problem,
         }
     }
 
@@ -566,7 +567,10 @@ mod tests {
     fn all_variants() -> Vec<(ProducerError, ErrorClass)> {
         use ErrorClass::*;
         vec![
-            (ProducerError::config("linger_ms", "bad"), Configuration),
+            (
+                ProducerError::config("linger_ms", ConfigProblem::invalid("bad")),
+                Configuration,
+            ),
             (
                 ProducerError::RecordTooLarge {
                     size: 2_000_000,
@@ -774,7 +778,7 @@ mod tests {
     fn display_mentions_the_key_fields() {
         let cases: Vec<(ProducerError, &[&str])> = vec![
             (
-                ProducerError::config("linger.ms", "expected an integer"),
+                ProducerError::config("linger.ms", ConfigProblem::invalid("expected an integer")),
                 &["linger.ms", "expected an integer"],
             ),
             (
