@@ -26,8 +26,28 @@ use std::task::{Context, Poll, Waker};
 
 use futures_util::task::AtomicWaker;
 
+use actix::Message;
+
 use crate::error::ProducerError;
 use crate::record::RecordMetadata;
+
+/// A batch's outcome, sent to every subscriber: one event per batch, since
+/// per-record events would multiply mailbox traffic by the batch size; the
+/// record offsets are `base_offset..base_offset + record_count`.
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "()")]
+pub struct DeliveryEvent {
+    /// Topic.
+    pub topic: Arc<str>,
+    /// Partition.
+    pub partition: i32,
+    /// Offset of the batch's first record; -1 when unknown (acks=0) or failed.
+    pub base_offset: i64,
+    /// Number of records in the batch.
+    pub record_count: usize,
+    /// `None` on success, else the error every record of the batch got.
+    pub error: Option<ProducerError>,
+}
 
 /// A record's delivery result.
 pub type DeliveryResult = Result<RecordMetadata, ProducerError>;

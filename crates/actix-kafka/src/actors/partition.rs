@@ -12,11 +12,11 @@ use kafka_producer_core::partition::{Delivered, PartitionEvent, PartitionState, 
 use tokio::sync::oneshot;
 
 use super::metadata::{GetLeader, MetadataActor};
-use super::producer::DeliveryEvent;
+
 use super::transaction::{BumpEpoch, TransactionCoordinatorActor, TxnAddPartition, TxnBatchFailed};
 use crate::accumulator::{PartitionQueue, ProducerIdentity};
 use crate::connection::{BrokerConnectionActor, ProducePartition};
-use crate::delivery::Ticket;
+use crate::delivery::{DeliveryEvent, Ticket};
 use crate::error::ProducerError;
 use crate::record::ProducerRecord;
 

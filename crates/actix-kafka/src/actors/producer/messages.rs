@@ -1,10 +1,10 @@
 //! The messages a `ProducerActor` answers: the actor-level API.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
 
+pub use crate::delivery::DeliveryEvent;
 use crate::delivery::Ticket;
 use crate::error::ProducerError;
 use crate::record::{ProducerRecord, RecordMetadata};
@@ -67,24 +67,6 @@ pub struct Stop {
 #[derive(Message)]
 #[rtype(result = "Result<Vec<i32>, ProducerError>")]
 pub struct PartitionsFor(pub String);
-
-/// A batch's outcome, sent to every subscriber: one event per batch, since
-/// per-record events would multiply mailbox traffic by the batch size; the
-/// record offsets are `base_offset..base_offset + record_count`.
-#[derive(Message, Debug, Clone)]
-#[rtype(result = "()")]
-pub struct DeliveryEvent {
-    /// Topic.
-    pub topic: Arc<str>,
-    /// Partition.
-    pub partition: i32,
-    /// Offset of the batch's first record; -1 when unknown (acks=0) or failed.
-    pub base_offset: i64,
-    /// Number of records in the batch.
-    pub record_count: usize,
-    /// `None` on success, else the error every record of the batch got.
-    pub error: Option<ProducerError>,
-}
 
 /// Subscribes to [`DeliveryEvent`]s.
 #[derive(Message)]
