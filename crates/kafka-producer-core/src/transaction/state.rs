@@ -7,8 +7,9 @@
 //!   any ── ProducerFenced / fatal ──▶ Fatal
 //! ```
 //!
-//! The `TransactionCoordinatorActor` owns one and asks it what is allowed;
-//! misuse (commit without begin, begin twice, ...) is a typed error.
+//! The [`TransactionManager`](super::TransactionManager) owns one and asks it
+//! what is allowed; misuse (commit without begin, begin twice, ...) is a typed
+//! error.
 //!
 //! Each transaction runs under one [`TxnProtocol`], chosen at begin from what
 //! the cluster has finalized, so that a cluster upgraded to
