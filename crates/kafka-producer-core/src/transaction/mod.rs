@@ -48,3 +48,5 @@ pub struct ProducerIdentity {
     pub producer_epoch: i16,
 }
 
+#[cfg(test)]
+mod manager_tests;
