@@ -32,12 +32,11 @@
 
 mod manager;
 mod state;
+mod wire;
 
-pub use manager::{
-    Answer, CallError, CoordinatorRequest, ManagerSettings, Next, RequestId, Target, TransactionManager,
-    TxnEvent, TxnRequest, TxnResponse,
-};
+pub use manager::{Answer, ManagerSettings, Next, TransactionManager, TxnEvent};
 pub use state::{Transaction, TxnProtocol, TxnState};
+pub use wire::{CallError, CoordinatorRequest, RequestId, Target, TxnRequest, TxnResponse};
 
 /// The producer id and epoch an idempotent producer stamps on its batches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
