@@ -721,44 +721,25 @@ impl<R> TransactionManager<R> {
             return Next::Stale;
         };
         let backoff = self.settings.retry_backoff;
-        let retry_at = match &operation.step {
-            Step::Coordinator { .. } => {
-                if moved(&error)
-                    && matches!(
-                        &operation.step,
-                        Step::Coordinator {
-                            key_type: CoordinatorType::Transaction,
-                            ..
-                        }
-                    )
-                {
+        let (wait, why) = match &operation.step {
+            Step::Coordinator { key_type, .. } => {
+                if *key_type == CoordinatorType::Transaction && moved(&error) {
                     self.coordinator = None;
                 }
                 let wait = match error.error_code() {
                     Some(ErrorCode::CONCURRENT_TRANSACTIONS) => CONCURRENT_TRANSACTIONS_BACKOFF,
                     _ => backoff,
                 };
-                let retry = error.is_retriable() && now + wait < operation.deadline;
-                if retry {
-                    tracing::debug!(%error, "coordinator request failed; retrying");
-                }
-                retry.then_some(now + wait)
+                (wait, "coordinator request failed; retrying")
             }
-            Step::InitAnyBroker(_) => {
-                let retry = error.is_retriable() && now + backoff < operation.deadline;
-                if retry {
-                    tracing::debug!(%error, "InitProducerId failed; retrying");
-                }
-                retry.then_some(now + backoff)
-            }
-            Step::ClusterProtocol => {
-                let retry = error.is_retriable() && now + backoff < operation.deadline;
-                if retry {
-                    tracing::debug!(%error, "cannot read the cluster's features yet; retrying");
-                }
-                retry.then_some(now + backoff)
-            }
+            Step::InitAnyBroker(_) => (backoff, "InitProducerId failed; retrying"),
+            Step::ClusterProtocol => (backoff, "cannot read the cluster's features yet; retrying"),
         };
+        // A retry that could not start before the deadline is not tried.
+        let retry_at = (error.is_retriable() && now + wait < operation.deadline).then_some(now + wait);
+        if retry_at.is_some() {
+            tracing::debug!(%error, "{why}");
+        }
         match retry_at {
             Some(at) => {
                 operation.phase = Phase::Waiting { at };
