@@ -656,3 +656,107 @@ fn misuse_is_answered_at_once_without_a_request() {
         [("begin", Err(ProducerError::TransactionalMisuse { .. }))]
     ));
 }
+
+#[test]
+fn concurrent_operations_each_get_the_answer_to_their_own_request() {
+    let t0 = Instant::now();
+    let mut m = open(TxnProtocol::V1, t0);
+    m.add_partition(Arc::from("t"), 0, "t-0", t0);
+    m.add_partition(Arc::from("t"), 1, "t-1", t0);
+    let first = m.poll_request(t0).unwrap();
+    let second = m.poll_request(t0).unwrap();
+    assert!(m.poll_request(t0).is_none());
+    // Answered out of order: the second partition's lookup first.
+    assert_eq!(m.handle_response(second.id, 0, found(1), t0), Next::Send);
+    let second = m.poll_request(t0).unwrap();
+    assert_eq!(m.handle_response(first.id, 0, found(1), t0), Next::Send);
+    let first = m.poll_request(t0).unwrap();
+    let refused = partitions_added(ErrorCode::TOPIC_AUTHORIZATION_FAILED);
+    let error = broker(ErrorCode::TOPIC_AUTHORIZATION_FAILED);
+    assert_eq!(
+        m.handle_response(second.id, 1, refused, t0),
+        Next::Fail(error.clone()),
+        "not retriable"
+    );
+    assert_eq!(
+        m.handle_response(first.id, 1, partitions_added(ErrorCode::NONE), t0),
+        Next::Done
+    );
+    let versions = TxnProtocol::V1.versions(ApiKey::Produce);
+    assert_eq!(
+        events(&mut m),
+        [
+            ("t-1", Err(error.clone())),
+            ("t-0", Ok(Answer::ProduceVersions(versions)))
+        ]
+    );
+    assert_eq!(m.transaction().state(), &TxnState::AbortableError(error));
+}
+
+#[test]
+fn an_idempotent_init_retries_after_the_backoff_then_fails_at_max_block() {
+    let t0 = Instant::now();
+    let mut m = manager(false);
+    m.init_identity("init", t0);
+    let mut now = t0;
+    let mut attempts = 0;
+    let last = loop {
+        let request = m.poll_request(now).expect("InitProducerId");
+        attempts += 1;
+        assert_eq!(
+            m.poll_deadline(),
+            None,
+            "bounded by the connection's request timeout"
+        );
+        let refused = ConnectionError::Connect {
+            addr: "broker0:9092".to_string(),
+            reason: "refused".to_string(),
+        };
+        match m.handle_failure(request.id, refused.into(), now) {
+            Next::Retry { at } => {
+                assert_eq!(at, now + BACKOFF);
+                now = at;
+            }
+            other => break other,
+        }
+    };
+    assert_eq!(attempts, 10);
+    let error = ProducerError::Connection {
+        broker: "broker0:9092".to_string(),
+        reason: "refused".to_string(),
+    };
+    assert_eq!(last, Next::Fail(error.clone()));
+    assert_eq!(events(&mut m), [("init", Err(error))]);
+    assert_eq!(m.identity(), None);
+}
+
+#[test]
+fn begin_retries_reading_the_cluster_protocol_and_v2_adds_partitions_without_a_request() {
+    let t0 = Instant::now();
+    let mut m = manager(true);
+    m.init_identity("init", t0);
+    let request = via_coordinator(&mut m, 1, t0);
+    m.handle_response(request.id, 1, init(ID, ErrorCode::NONE), t0);
+    events(&mut m);
+    m.begin("begin", t0);
+    let features = m.poll_request(t0).unwrap();
+    let lost = ConnectionError::Disconnected {
+        node_id: 0,
+        reason: "reset".to_string(),
+    };
+    let at = t0 + BACKOFF;
+    assert_eq!(m.handle_failure(features.id, lost.into(), t0), Next::Retry { at });
+    assert!(events(&mut m).is_empty(), "the begin still waits");
+    let features = m.poll_request(at).expect("ApiVersions again");
+    assert_eq!(
+        m.handle_response(features.id, 0, cluster(TxnProtocol::V2), at),
+        Next::Done
+    );
+    assert_eq!(events(&mut m), [("begin", Ok(Answer::Done))]);
+    assert_eq!(m.transaction().protocol(), TxnProtocol::V2);
+
+    m.add_partition(Arc::from("t"), 0, "add", at);
+    assert!(m.poll_request(at).is_none(), "Produce v12+ adds the partition");
+    let versions = TxnProtocol::V2.versions(ApiKey::Produce);
+    assert_eq!(events(&mut m), [("add", Ok(Answer::ProduceVersions(versions)))]);
+}
