@@ -53,6 +53,7 @@ use kafka_wire::messages::find_coordinator::{CoordinatorType, FindCoordinatorReq
 use kafka_wire::messages::init_producer_id::InitProducerIdRequest;
 use kafka_wire::ErrorCode;
 
+use super::state::misuse;
 use super::wire::{found_coordinator, outcome, txn_offset_commit, Outcome};
 use super::{
     CallError, CoordinatorRequest, ProducerIdentity, RequestId, Target, Transaction, TxnProtocol, TxnRequest,
@@ -111,7 +112,7 @@ pub enum Next {
         /// When.
         at: Instant,
     },
-    /// The operation finished; its answer is in
+    /// The operation finished; its answer (if a caller waits) is in
     /// [`TransactionManager::poll_event`].
     Done,
     /// The operation failed with this error (also in the answer).
@@ -242,12 +243,6 @@ pub struct TransactionManager<R> {
     /// Failed epoch bumps, to try again (of that identity) at that time.
     bumps_to_retry: Vec<(ProducerIdentity, Instant)>,
     events: VecDeque<TxnEvent<R>>,
-}
-
-fn misuse(reason: &str) -> ProducerError {
-    ProducerError::TransactionalMisuse {
-        reason: reason.to_string(),
-    }
 }
 
 impl<R> TransactionManager<R> {

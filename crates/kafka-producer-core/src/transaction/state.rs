@@ -121,7 +121,8 @@ impl Default for Transaction {
     }
 }
 
-fn misuse(reason: &str) -> ProducerError {
+/// A [`ProducerError::TransactionalMisuse`] saying `reason`.
+pub(super) fn misuse(reason: &str) -> ProducerError {
     ProducerError::TransactionalMisuse {
         reason: reason.to_string(),
     }
