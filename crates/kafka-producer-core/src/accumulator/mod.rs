@@ -7,10 +7,12 @@
 mod buffer;
 mod queue;
 
+/// Moved to the transaction module; re-exported here for the accumulator's users.
+pub use crate::transaction::ProducerIdentity;
 pub use buffer::BufferPool;
 pub use queue::{
-    pending_size, AfterResponse, Completion, NewRecord, Outgoing, PartitionQueue, Poll, ProducerIdentity,
-    QueueConfig, SendOutcome,
+    pending_size, AfterResponse, Completion, NewRecord, Outgoing, PartitionQueue, Poll, QueueConfig,
+    SendOutcome,
 };
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use kafka_wire::ErrorCode;
 
 use crate::error::{DataOutcome, EncodeFailure, ProducerError};
 use crate::record::{RecordMetadata, TimestampType};
+use crate::transaction::ProducerIdentity;
 
 /// The settings a queue needs.
 #[derive(Debug, Clone)]
@@ -36,15 +37,6 @@ pub struct QueueConfig {
     /// error then fails the batch (the transaction must abort) instead of
     /// bumping the epoch.
     pub transactional: bool,
-}
-
-/// The producer id and epoch an idempotent producer stamps on its batches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ProducerIdentity {
-    /// Producer id.
-    pub producer_id: i64,
-    /// Producer epoch.
-    pub producer_epoch: i16,
 }
 
 /// A record handed to [`PartitionQueue::append`].

@@ -7,8 +7,9 @@
 //!   any ── ProducerFenced / fatal ──▶ Fatal
 //! ```
 //!
-//! The `TransactionCoordinatorActor` owns one and asks it what is allowed;
-//! misuse (commit without begin, begin twice, ...) is a typed error.
+//! The [`TransactionManager`](super::TransactionManager) owns one and asks it
+//! what is allowed; misuse (commit without begin, begin twice, ...) is a typed
+//! error.
 //!
 //! Each transaction runs under one [`TxnProtocol`], chosen at begin from what
 //! the cluster has finalized, so that a cluster upgraded to
@@ -120,7 +121,8 @@ impl Default for Transaction {
     }
 }
 
-fn misuse(reason: &str) -> ProducerError {
+/// A [`ProducerError::TransactionalMisuse`] saying `reason`.
+pub(super) fn misuse(reason: &str) -> ProducerError {
     ProducerError::TransactionalMisuse {
         reason: reason.to_string(),
     }
