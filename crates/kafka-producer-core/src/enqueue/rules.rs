@@ -2,7 +2,7 @@
 //! record costs, where it goes, and what a refusal means for an open
 //! transaction. [`super::EnqueueStage`] applies them in order.
 
-use crate::error::ProducerError;
+use crate::error::{Misuse, ProducerError};
 use crate::metadata::TopicInfo;
 use crate::partitioner::{partition_for_key, FastRng, StickyPartitioner};
 use crate::record::ProducerRecord;
@@ -58,8 +58,7 @@ impl SendGate {
         }
         if self.transactional && !self.in_transaction {
             return Err(ProducerError::TransactionalMisuse {
-                reason: "a transactional producer sends only inside a transaction (begin_transaction first)"
-                    .to_string(),
+                misuse: Misuse::SendOutsideTransaction,
             });
         }
         Ok(())

@@ -352,3 +352,37 @@ fn sets_suffix(sets: &Option<&'static str>) -> String {
     sets.map(|option| format!(", which both set `{option}`"))
         .unwrap_or_default()
 }
+
+/// Which transactional call was made in the wrong state (inside
+/// [`ProducerError::TransactionalMisuse`](super::ProducerError::TransactionalMisuse)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Misuse {
+    /// A transaction call on a producer without `transactional_id`.
+    #[error("transaction calls need a transactional_id")]
+    NotTransactional,
+    /// A send (or offsets) on a transactional producer with no transaction open.
+    #[error("a transactional producer sends only inside a transaction (begin_transaction first)")]
+    SendOutsideTransaction,
+    /// `begin_transaction` with a transaction open.
+    #[error("begin_transaction called while a transaction is open")]
+    BeginInTransaction,
+    /// `begin_transaction` while another `begin_transaction` is under way.
+    #[error("begin_transaction called while another begin is under way")]
+    BeginTwice,
+    /// `begin_transaction` while the previous transaction is still ending.
+    #[error("begin_transaction called while the previous transaction is ending")]
+    BeginWhileEnding,
+    /// `commit_transaction` with no transaction open.
+    #[error("commit_transaction called without begin_transaction")]
+    CommitWithoutBegin,
+    /// `abort_transaction` with no transaction open.
+    #[error("abort_transaction called without begin_transaction")]
+    AbortWithoutBegin,
+    /// A commit while an abort is under way, or the reverse.
+    #[error("the transaction is already ending the other way")]
+    EndingTheOtherWay,
+    /// `send_offsets_to_transaction` with an empty group id.
+    #[error("send_offsets_to_transaction needs a non-empty group id")]
+    EmptyGroupId,
+}

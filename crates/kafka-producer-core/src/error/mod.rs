@@ -25,8 +25,8 @@ use kafka_wire::{DecodeError, ErrorCode};
 
 mod details;
 pub use details::{
-    BrokerId, ConfigProblem, ConnectFailure, Disconnect, EncodeFailure, IoFailure, NegotiationFailure,
-    ProtocolViolation, TopicNameError,
+    BrokerId, ConfigProblem, ConnectFailure, Disconnect, EncodeFailure, IoFailure, Misuse,
+    NegotiationFailure, ProtocolViolation, TopicNameError,
 };
 
 /// How the caller should react to an error (mirrors the Java client's classification).
@@ -351,10 +351,11 @@ pub enum ProducerError {
     /// transaction is not affected. Class: [`ErrorClass::Abortable`] (a caller
     /// error, the producer stays usable; it is not a configuration error because the
     /// configuration is valid).
-    #[error("transaction misuse: {reason}")]
+    #[error("transaction misuse: {misuse}")]
     TransactionalMisuse {
         /// What was wrong.
-        reason: String,
+        #[source]
+        misuse: Misuse,
     },
 
     /// The record was part of a transaction that was aborted (by the caller or after
@@ -681,7 +682,7 @@ mod tests {
             ),
             (
                 ProducerError::TransactionalMisuse {
-                    reason: "commit without begin".into(),
+                    misuse: Misuse::CommitWithoutBegin,
                 },
                 Abortable,
             ),
@@ -886,9 +887,9 @@ mod tests {
             ),
             (
                 ProducerError::TransactionalMisuse {
-                    reason: "commit without begin".into(),
+                    misuse: Misuse::CommitWithoutBegin,
                 },
-                &["commit without begin"],
+                &["commit_transaction called without begin_transaction"],
             ),
             (ProducerError::TransactionAborted, &["aborted"]),
         ];

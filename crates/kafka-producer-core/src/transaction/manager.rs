@@ -61,7 +61,7 @@ use super::{
 };
 use crate::config::ProducerConfig;
 use crate::connection::ConnectionError;
-use crate::error::{ErrorClass, ProducerError};
+use crate::error::{ErrorClass, Misuse, ProducerError};
 
 /// How long CONCURRENT_TRANSACTIONS waits before the retry: the previous
 /// transaction is still being written, which takes milliseconds.
@@ -328,7 +328,7 @@ impl<R> TransactionManager<R> {
             .and_then(|context| self.txn.can_begin().map(|_| context));
         let (id, identity) = match checked {
             Ok(_) if self.beginning => {
-                let error = misuse("begin_transaction called while another begin is under way");
+                let error = misuse(Misuse::BeginTwice);
                 return self.answer(Some(reply), Err(error));
             }
             Ok(context) => context,
@@ -406,7 +406,7 @@ impl<R> TransactionManager<R> {
         now: Instant,
     ) {
         if group_id.is_empty() {
-            let error = misuse("send_offsets_to_transaction needs a non-empty group id");
+            let error = misuse(Misuse::EmptyGroupId);
             return self.answer(Some(reply), Err(error));
         }
         let checked = self.txn.check_offsets().and_then(|_| self.txn_context());
@@ -660,7 +660,7 @@ impl<R> TransactionManager<R> {
             .settings
             .transactional_id
             .clone()
-            .ok_or_else(|| misuse("transactions need a transactional_id"))?;
+            .ok_or_else(|| misuse(Misuse::NotTransactional))?;
         let identity = self.identity.ok_or(ProducerError::Closed)?;
         Ok((id, identity))
     }

@@ -23,7 +23,7 @@ use kafka_wire::api::{ApiKey, VersionRange};
 use kafka_wire::messages::api_versions::ApiVersionsResponse;
 use kafka_wire::ErrorCode;
 
-use crate::error::{ErrorClass, ProducerError};
+use crate::error::{ErrorClass, Misuse, ProducerError};
 
 /// The transaction protocol generation (the cluster's finalized
 /// `transaction.version` feature).
@@ -121,11 +121,9 @@ impl Default for Transaction {
     }
 }
 
-/// A [`ProducerError::TransactionalMisuse`] saying `reason`.
-pub(super) fn misuse(reason: &str) -> ProducerError {
-    ProducerError::TransactionalMisuse {
-        reason: reason.to_string(),
-    }
+/// A [`ProducerError::TransactionalMisuse`].
+pub(super) fn misuse(misuse: Misuse) -> ProducerError {
+    ProducerError::TransactionalMisuse { misuse }
 }
 
 impl Transaction {
@@ -154,12 +152,8 @@ impl Transaction {
         match &self.state {
             TxnState::Ready => Ok(()),
             TxnState::Fatal(e) => Err(e.clone()),
-            TxnState::InTransaction | TxnState::AbortableError(_) => {
-                Err(misuse("begin_transaction called while a transaction is open"))
-            }
-            TxnState::Committing | TxnState::Aborting => Err(misuse(
-                "begin_transaction called while the previous transaction is ending",
-            )),
+            TxnState::InTransaction | TxnState::AbortableError(_) => Err(misuse(Misuse::BeginInTransaction)),
+            TxnState::Committing | TxnState::Aborting => Err(misuse(Misuse::BeginWhileEnding)),
         }
     }
 
@@ -168,9 +162,7 @@ impl Transaction {
         match &self.state {
             TxnState::InTransaction => Ok(()),
             TxnState::AbortableError(e) | TxnState::Fatal(e) => Err(e.clone()),
-            _ => Err(misuse(
-                "a transactional producer sends only inside a transaction (begin_transaction first)",
-            )),
+            _ => Err(misuse(Misuse::SendOutsideTransaction)),
         }
     }
 
@@ -199,14 +191,10 @@ impl Transaction {
             (TxnState::AbortableError(e), true) => return Err(e.clone()),
             (TxnState::AbortableError(_), false) => {}
             (TxnState::Fatal(e), _) => return Err(e.clone()),
-            (TxnState::Ready, true) => {
-                return Err(misuse("commit_transaction called without begin_transaction"))
-            }
-            (TxnState::Ready, false) => {
-                return Err(misuse("abort_transaction called without begin_transaction"))
-            }
+            (TxnState::Ready, true) => return Err(misuse(Misuse::CommitWithoutBegin)),
+            (TxnState::Ready, false) => return Err(misuse(Misuse::AbortWithoutBegin)),
             (TxnState::Committing, false) | (TxnState::Aborting, true) => {
-                return Err(misuse("the transaction is already ending the other way"))
+                return Err(misuse(Misuse::EndingTheOtherWay))
             }
             // Retrying the same end after an indefinite result.
             (TxnState::Committing, true) | (TxnState::Aborting, false) => return Ok(true),
@@ -296,8 +284,18 @@ mod tests {
     #[test]
     fn misuse_is_typed() {
         let mut t = Transaction::default();
-        assert!(is_misuse(t.begin_end(true)), "commit without begin");
-        assert!(is_misuse(t.begin_end(false)), "abort without begin");
+        let misuse = |r: Result<bool, ProducerError>| match r {
+            Err(ProducerError::TransactionalMisuse { misuse }) => misuse,
+            other => panic!("expected misuse, got {other:?}"),
+        };
+        assert_eq!(misuse(t.begin_end(true)), Misuse::CommitWithoutBegin);
+        assert_eq!(misuse(t.begin_end(false)), Misuse::AbortWithoutBegin);
+        assert!(matches!(
+            t.check_send(),
+            Err(ProducerError::TransactionalMisuse {
+                misuse: Misuse::SendOutsideTransaction
+            })
+        ));
         t.begin(TxnProtocol::V1).unwrap();
         assert!(
             !t.begin_end(false).unwrap(),

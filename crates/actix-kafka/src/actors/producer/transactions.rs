@@ -6,7 +6,7 @@ use actix::prelude::*;
 
 use super::{ProducerActor, State};
 use crate::actors::transaction::{TransactionCoordinatorActor, TxnBegin, TxnEnd, TxnSendOffsets};
-use crate::error::ProducerError;
+use crate::error::{Misuse, ProducerError};
 /// Opens a transaction (transactional producers only).
 #[derive(Message)]
 #[rtype(result = "Result<(), ProducerError>")]
@@ -34,7 +34,7 @@ pub struct SendOffsetsToTransaction {
 
 fn not_transactional() -> ProducerError {
     ProducerError::TransactionalMisuse {
-        reason: "transaction calls need a transactional_id".to_string(),
+        misuse: Misuse::NotTransactional,
     }
 }
 
