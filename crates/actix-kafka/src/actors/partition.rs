@@ -14,11 +14,12 @@ use tokio::sync::oneshot;
 use super::metadata::{GetLeader, MetadataActor};
 
 use super::transaction::{BumpEpoch, TransactionCoordinatorActor, TxnAddPartition, TxnBatchFailed};
-use crate::accumulator::{PartitionQueue, ProducerIdentity};
+use crate::accumulator::PartitionQueue;
 use crate::connection::{BrokerConnectionActor, ProducePartition};
 use crate::delivery::{DeliveryEvent, Ticket};
 use crate::error::ProducerError;
 use crate::record::ProducerRecord;
+use crate::transaction::ProducerIdentity;
 
 pub use kafka_producer_core::partition::PartitionSettings;
 

@@ -22,11 +22,11 @@ use tokio::sync::oneshot;
 use super::metadata::{GetTopic, ListenForTopics, MetadataActor, ShutdownMetadata, TopicsUpdated};
 use super::partition::{Append, AppendAll, AppendBatch, BatchCompleted};
 use super::transaction::{IdentityChanged, ListenForIdentity, TransactionCoordinatorActor, TxnBatchFailed};
-use crate::accumulator::ProducerIdentity;
 use crate::clock::now_ms;
 use crate::config::ProducerConfig;
 use crate::delivery::Ticket;
 use crate::error::ProducerError;
+use crate::transaction::ProducerIdentity;
 use kafka_producer_core::enqueue::{EnqueueEvent, EnqueueLimits, EnqueueStage, HandOver, LazyNow, Payload};
 
 mod messages;

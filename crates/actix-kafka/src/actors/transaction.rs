@@ -37,10 +37,10 @@ use kafka_wire::messages::Request;
 use tokio::sync::oneshot;
 
 use super::metadata::{AnyConnection, ConnectionTo, MetadataActor};
-use crate::accumulator::ProducerIdentity;
 use crate::config::ProducerConfig;
 use crate::connection::{BrokerConnectionActor, Call, CallWithin, ConnectionError, GetApiVersions};
 use crate::error::ProducerError;
+use crate::transaction::ProducerIdentity;
 
 /// Obtains the first identity; answers once it is known or `max_block_ms`
 /// passed.

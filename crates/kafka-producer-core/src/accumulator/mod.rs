@@ -7,8 +7,6 @@
 mod buffer;
 mod queue;
 
-/// Moved to the transaction module; re-exported here for the accumulator's users.
-pub use crate::transaction::ProducerIdentity;
 pub use buffer::BufferPool;
 pub use queue::{
     pending_size, AfterResponse, Completion, NewRecord, Outgoing, PartitionQueue, Poll, QueueConfig,

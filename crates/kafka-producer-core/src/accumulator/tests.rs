@@ -9,6 +9,7 @@ use kafka_wire::ErrorCode;
 
 use super::*;
 use crate::error::{BrokerId, Disconnect, ProducerError};
+use crate::transaction::ProducerIdentity;
 
 fn config(linger_ms: u64, max_batch_size: usize) -> QueueConfig {
     QueueConfig {

@@ -31,13 +31,12 @@ use std::time::{Duration, Instant};
 use kafka_wire::api::VersionRange;
 use kafka_wire::record::RecordBatchBuilder;
 
-use crate::accumulator::{
-    AfterResponse, Completion, NewRecord, Outgoing, PartitionQueue, Poll, ProducerIdentity, SendOutcome,
-};
+use crate::accumulator::{AfterResponse, Completion, NewRecord, Outgoing, PartitionQueue, Poll, SendOutcome};
 use crate::connection::coalesce::PendingBatch;
 use crate::connection::{ConnectionError, PartitionResult};
 use crate::error::{Disconnect, ProducerError};
 use crate::record::{wire_headers, ProducerRecord};
+use crate::transaction::ProducerIdentity;
 
 #[cfg(test)]
 mod tests;

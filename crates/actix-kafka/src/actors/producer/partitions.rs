@@ -9,13 +9,14 @@ use futures_util::future::join_all;
 use tokio::sync::oneshot;
 
 use super::outbox::{FastMap, TopicPartition};
-use crate::accumulator::{PartitionQueue, ProducerIdentity, QueueConfig};
+use crate::accumulator::{PartitionQueue, QueueConfig};
 use crate::actors::metadata::MetadataActor;
 use crate::actors::partition::{
     Abandon, BatchCompleted, FlushPartition, PartitionAccumulatorActor, PartitionSettings, SetIdentity,
 };
 use crate::actors::transaction::TransactionCoordinatorActor;
 use crate::config::ProducerConfig;
+use crate::transaction::ProducerIdentity;
 
 /// See the module documentation.
 pub(super) struct Partitions {
