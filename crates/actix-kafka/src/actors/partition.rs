@@ -12,6 +12,7 @@ use kafka_producer_core::partition::{Delivered, PartitionEvent, PartitionState, 
 use tokio::sync::oneshot;
 
 use super::metadata::{GetLeader, MetadataActor};
+use crate::clock::Wakeup;
 
 use super::transaction::{BumpEpoch, TransactionCoordinatorActor, TxnAddPartition, TxnBatchFailed};
 use crate::accumulator::PartitionQueue;
@@ -94,7 +95,7 @@ pub struct PartitionAccumulatorActor {
     completed_to: Recipient<BatchCompleted>,
     /// Idempotence: where to ask for epoch bumps (and transactions).
     coordinator: Option<Addr<TransactionCoordinatorActor>>,
-    wakeup: Option<(Instant, SpawnHandle)>,
+    wakeup: Wakeup,
 }
 
 impl PartitionAccumulatorActor {
@@ -111,7 +112,7 @@ impl PartitionAccumulatorActor {
             metadata,
             completed_to,
             coordinator,
-            wakeup: None,
+            wakeup: Wakeup::default(),
         }
     }
 
@@ -155,26 +156,16 @@ impl PartitionAccumulatorActor {
                 }
             }
         }
-        self.schedule_wakeup(ctx);
-    }
-
-    fn schedule_wakeup(&mut self, ctx: &mut Context<Self>) {
-        let next = self.state.poll_deadline();
-        if self.wakeup.as_ref().map(|(at, _)| *at) == next {
-            return;
-        }
-        if let Some((_, handle)) = self.wakeup.take() {
-            ctx.cancel_future(handle);
-        }
-        if let Some(at) = next {
-            let delay = at.saturating_duration_since(Instant::now());
-            let handle = ctx.run_later(delay, |actor, ctx| {
-                actor.wakeup = None;
+        let deadline = self.state.poll_deadline();
+        self.wakeup.arm(
+            deadline,
+            ctx,
+            |actor| &mut actor.wakeup,
+            |actor, ctx| {
                 actor.state.handle_timeout(Instant::now());
                 actor.act(ctx);
-            });
-            self.wakeup = Some((at, handle));
-        }
+            },
+        );
     }
 
     /// Registers the partition in the open transaction through the

@@ -23,6 +23,7 @@ use super::metadata::{GetTopic, ListenForTopics, MetadataActor, ShutdownMetadata
 use super::partition::{Append, AppendAll, AppendBatch, BatchCompleted};
 use super::transaction::{IdentityChanged, ListenForIdentity, TransactionCoordinatorActor, TxnBatchFailed};
 use crate::clock::now_ms;
+use crate::clock::Wakeup;
 use crate::config::ProducerConfig;
 use crate::delivery::Ticket;
 use crate::error::ProducerError;
@@ -59,8 +60,9 @@ pub struct ProducerActor {
     stage: EnqueueStage<Ticket>,
     subscribers: Vec<Recipient<DeliveryEvent>>,
     state: State,
-    /// When the buffer-wait timer fires, and its handle.
-    pool_timer: Option<(Instant, SpawnHandle)>,
+    /// The wake-up at the enqueue stage's deadline (waits for metadata or
+    /// buffer space).
+    wakeup: Wakeup,
     /// Idempotence and transactions: who bumps the identity and who runs
     /// the transaction protocol.
     coordinator: Option<Addr<TransactionCoordinatorActor>>,
@@ -96,7 +98,7 @@ impl ProducerActor {
             metadata,
             subscribers: Vec::new(),
             state: State::Running,
-            pool_timer: None,
+            wakeup: Wakeup::default(),
             coordinator,
             drain_waiters: Vec::new(),
             outbox: None,
@@ -121,9 +123,18 @@ impl ProducerActor {
                 }
             }
         }
-        if let Some(deadline) = self.stage.poll_deadline() {
-            self.arm_pool_timer(deadline, ctx);
-        }
+        let deadline = self.stage.poll_deadline();
+        self.wakeup.arm(
+            deadline,
+            ctx,
+            |actor| &mut actor.wakeup,
+            |actor, ctx| {
+                actor.collecting(ctx, |actor, ctx| {
+                    actor.stage.handle_timeout(Instant::now());
+                    actor.drive(ctx);
+                });
+            },
+        );
         if !self.drain_waiters.is_empty() && self.stage.is_drained() {
             for waiter in self.drain_waiters.drain(..) {
                 let _ = waiter.send(());
@@ -247,31 +258,6 @@ impl ProducerActor {
                 .get(&topic, partition, || ctx.address().recipient())
                 .do_send(AppendAll(appends));
         }
-    }
-
-    /// Makes sure the buffer-wait timer fires by `deadline`. Cheap when it
-    /// already does; a timer left for waiters that got space meanwhile just
-    /// finds nothing to expire.
-    fn arm_pool_timer(&mut self, deadline: Instant, ctx: &mut Context<Self>) {
-        if self
-            .pool_timer
-            .as_ref()
-            .is_some_and(|(armed, _)| *armed <= deadline)
-        {
-            return;
-        }
-        if let Some((_, handle)) = self.pool_timer.take() {
-            ctx.cancel_future(handle);
-        }
-        let delay = deadline.saturating_duration_since(Instant::now());
-        let handle = ctx.run_later(delay, |actor, ctx| {
-            actor.pool_timer = None;
-            actor.collecting(ctx, |actor, ctx| {
-                actor.stage.handle_timeout(Instant::now());
-                actor.drive(ctx);
-            });
-        });
-        self.pool_timer = Some((deadline, handle));
     }
 
     /// Resolves once every record already in the enqueue stage is in its

@@ -37,6 +37,7 @@ use kafka_wire::messages::Request;
 use tokio::sync::oneshot;
 
 use super::metadata::{AnyConnection, ConnectionTo, MetadataActor};
+use crate::clock::Wakeup;
 use crate::config::ProducerConfig;
 use crate::connection::{BrokerConnectionActor, Call, CallWithin, ConnectionError, GetApiVersions};
 use crate::error::ProducerError;
@@ -153,8 +154,8 @@ pub struct TransactionCoordinatorActor {
     metadata: Addr<MetadataActor>,
     manager: TransactionManager<Reply>,
     listeners: Vec<Recipient<IdentityChanged>>,
-    /// The wake-up at the manager's deadline, and when it fires.
-    timer: Option<(Instant, SpawnHandle)>,
+    /// The wake-up at the manager's deadline.
+    wakeup: Wakeup,
 }
 
 impl TransactionCoordinatorActor {
@@ -164,7 +165,7 @@ impl TransactionCoordinatorActor {
             metadata,
             manager: TransactionManager::new(ManagerSettings::from_config(&config)),
             listeners: Vec::new(),
-            timer: None,
+            wakeup: Wakeup::default(),
         }
     }
 
@@ -188,20 +189,15 @@ impl TransactionCoordinatorActor {
             }
         }
         let deadline = self.manager.poll_deadline();
-        if deadline == self.timer.as_ref().map(|(at, _)| *at) {
-            return;
-        }
-        if let Some((_, handle)) = self.timer.take() {
-            ctx.cancel_future(handle);
-        }
-        if let Some(at) = deadline {
-            let handle = ctx.run_later(at.saturating_duration_since(now), |actor, ctx| {
-                actor.timer = None;
+        self.wakeup.arm(
+            deadline,
+            ctx,
+            |actor| &mut actor.wakeup,
+            |actor, ctx| {
                 actor.manager.handle_timeout(Instant::now());
                 actor.drive(ctx);
-            });
-            self.timer = Some((at, handle));
-        }
+            },
+        );
     }
 
     /// Sends one request and reports its answer to the manager.

@@ -19,6 +19,7 @@ use kafka_wire::messages::{Request, Response};
 use kafka_wire::EncodeError;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::clock::Wakeup;
 use crate::error::{ConnectFailure, IoFailure, ProtocolViolation};
 
 use super::io::{establish, frames, write_loop, Established, Inbound, NoAckReply, PartitionReply, WriteJob};
@@ -37,8 +38,8 @@ pub struct BrokerConnectionActor {
     socket: Option<Socket>,
     /// Whether a `Flush` is already queued in the context.
     flush_scheduled: bool,
-    /// The wake-up for the state's deadline, and when it fires.
-    timer: Option<(Instant, SpawnHandle)>,
+    /// The wake-up at the state's deadline.
+    wakeup: Wakeup,
 }
 
 /// The tasks of one open connection.
@@ -58,7 +59,7 @@ impl BrokerConnectionActor {
             state: ConnectionState::new(config),
             socket: None,
             flush_scheduled: false,
-            timer: None,
+            wakeup: Wakeup::default(),
         }
     }
 
@@ -94,7 +95,16 @@ impl BrokerConnectionActor {
                 }
             }
         }
-        self.set_timer(ctx);
+        let deadline = self.state.poll_deadline();
+        self.wakeup.arm(
+            deadline,
+            ctx,
+            |act| &mut act.wakeup,
+            |act, ctx| {
+                act.state.handle_timeout(Instant::now());
+                act.act(ctx);
+            },
+        );
     }
 
     /// Hands a write to the connection's writer. A write for a socket that
@@ -113,26 +123,6 @@ impl BrokerConnectionActor {
         if let Some(socket) = self.socket.as_ref().filter(|s| s.generation == generation) {
             let _ = socket.writer.send(WriteJob { segments, written });
         }
-    }
-
-    /// Wakes the state at its deadline; a timer already set for earlier is
-    /// kept (it fires, finds nothing due, and sets the next).
-    fn set_timer(&mut self, ctx: &mut Context<Self>) {
-        let Some(at) = self.state.poll_deadline() else {
-            return;
-        };
-        if let Some((scheduled, handle)) = self.timer {
-            if scheduled <= at {
-                return;
-            }
-            ctx.cancel_future(handle);
-        }
-        let handle = ctx.run_later(at.saturating_duration_since(Instant::now()), |act, ctx| {
-            act.timer = None;
-            act.state.handle_timeout(Instant::now());
-            act.act(ctx);
-        });
-        self.timer = Some((at, handle));
     }
 
     fn on_established(
