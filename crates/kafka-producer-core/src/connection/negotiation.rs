@@ -86,9 +86,26 @@ impl ApiVersionsNegotiation {
     }
 }
 
+/// Whether the first bytes a broker sent look like a TLS record (a handshake
+/// or an alert, TLS 1.0 to 1.3) rather than a Kafka frame: the answer of a
+/// TLS listener to a plaintext request. Read as a frame length, such bytes
+/// are over 350 MB, so a frame-size error comes first; this says why.
+pub fn looks_like_tls(first_bytes: &[u8]) -> bool {
+    matches!(first_bytes, [0x15 | 0x16, 0x03, 0x00..=0x04, ..])
+}
+
 #[cfg(test)]
 mod tests {
     use kafka_wire::Writer;
+
+    #[test]
+    fn a_tls_alert_or_hello_is_recognised_and_a_frame_is_not() {
+        assert!(looks_like_tls(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x0a]));
+        assert!(looks_like_tls(&[0x16, 0x03, 0x01, 0x02, 0x00]));
+        // An ApiVersions answer of 38 bytes, and a short read.
+        assert!(!looks_like_tls(&[0x00, 0x00, 0x00, 0x26, 0x00]));
+        assert!(!looks_like_tls(&[0x15, 0x03]));
+    }
 
     use super::*;
 

@@ -31,7 +31,7 @@
 use std::collections::VecDeque;
 use std::mem;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use kafka_wire::api::{ApiKey, NegotiatedVersions, VersionRange};
@@ -124,6 +124,13 @@ pub enum ConnectionEvent<P, V> {
     Versions(V, Result<Arc<ApiVersionsResponse>, ConnectionError>),
 }
 
+/// When a SASL session is renewed, as a fraction of its lifetime: early
+/// enough that the answers in flight (well under the rest of the lifetime
+/// with Kafka's minimum `connections.max.reauth.ms` of seconds) come back
+/// before the broker would refuse a request; the Java client renews between
+/// 85 % and 95 %.
+pub const SESSION_RENEWAL_FRACTION: f64 = 0.85;
+
 enum Phase<P> {
     /// No connection; the next request connects.
     Idle,
@@ -145,6 +152,12 @@ struct Link<P> {
     next_correlation_id: i32,
     /// The last write or read, for the idle timeout.
     last_active: Instant,
+    /// When the SASL session must be renewed (KIP-368): from then on nothing
+    /// new is written, and once every answer is in the connection closes
+    /// and the next request reconnects (authenticating afresh).
+    renew_at: Option<Instant>,
+    /// Renewal is due: write nothing more on this connection.
+    draining: bool,
 }
 
 /// Who takes the answer of a written request.
@@ -273,8 +286,28 @@ impl<P, V> ConnectionState<P, V> {
             api_versions,
             next_correlation_id,
             last_active: now,
+            renew_at: None,
+            draining: false,
         });
         self.pump(now);
+    }
+
+    /// The broker gave connection `generation`'s SASL session a lifetime
+    /// (KIP-368: `session_lifetime_ms` in `SaslAuthenticate`, set by the
+    /// broker's `connections.max.reauth.ms`), counted from `now`.
+    ///
+    /// At [`SESSION_RENEWAL_FRACTION`] of it the connection stops writing,
+    /// lets the requests in flight finish (the broker still answers them: it
+    /// only refuses new requests after expiry), closes, and the next request
+    /// reconnects and authenticates again. Nothing in flight is failed or
+    /// resent, so order and exactly-once writes are untouched; requests
+    /// queued meanwhile go out on the new connection in their order.
+    pub fn handle_session_lifetime(&mut self, now: Instant, generation: u64, lifetime: Duration) {
+        if let Some(link) = self.link(generation) {
+            let renew_in = lifetime.mul_f64(SESSION_RENEWAL_FRACTION);
+            link.renew_at = Some(now + renew_in);
+            tracing::debug!(node_id = self.config.node_id, ?lifetime, "SASL session lifetime");
+        }
     }
 
     /// Attempt `generation` failed: nothing queued was sent, so everything
@@ -389,6 +422,9 @@ impl<P, V> ConnectionState<P, V> {
             }
             Phase::Connected(link) => {
                 let expired = link.in_flight.expire(now);
+                if expired.is_empty() && link.renewal_due(now) {
+                    return self.pump(now);
+                }
                 if expired.is_empty() {
                     if link.in_flight.is_empty() && now >= link.last_active + self.config.idle_timeout {
                         tracing::debug!(node_id, "closing idle connection");
@@ -436,10 +472,14 @@ impl<P, V> ConnectionState<P, V> {
     pub fn poll_deadline(&self) -> Option<Instant> {
         let phase = match &self.phase {
             Phase::Backoff { until } => Some(*until),
-            Phase::Connected(link) => match link.in_flight.next_deadline() {
-                Some(deadline) => Some(deadline),
-                None => Some(link.last_active + self.config.idle_timeout),
-            },
+            Phase::Connected(link) => {
+                let quiet = match link.in_flight.next_deadline() {
+                    Some(deadline) => deadline,
+                    None => link.last_active + self.config.idle_timeout,
+                };
+                // Once renewal is due (`renew_at` taken), answers move it.
+                Some(link.renew_at.map_or(quiet, |renew| renew.min(quiet)))
+            }
             Phase::Idle | Phase::Connecting => None,
         };
         [phase, self.produce.next_deadline()].into_iter().flatten().min()
@@ -479,6 +519,9 @@ impl<P, V> ConnectionState<P, V> {
             let Phase::Connected(link) = &mut self.phase else {
                 return;
             };
+            if link.renewal_due(now) {
+                return self.renew_session();
+            }
             if link.in_flight.len() >= max_in_flight {
                 return;
             }
@@ -489,6 +532,29 @@ impl<P, V> ConnectionState<P, V> {
             } else {
                 return;
             }
+        }
+    }
+
+    /// The session is due for renewal: once nothing is in flight, close
+    /// quietly and reconnect if there is work (see
+    /// [`handle_session_lifetime`](Self::handle_session_lifetime)).
+    fn renew_session(&mut self) {
+        let Phase::Connected(link) = &self.phase else {
+            return;
+        };
+        if !link.in_flight.is_empty() {
+            return;
+        }
+        let generation = link.generation;
+        tracing::debug!(node_id = self.node_id(), "renewing the SASL session: reconnecting");
+        self.phase = Phase::Idle;
+        self.events.push_back(ConnectionEvent::Close { generation });
+        if self.has_work() {
+            self.phase = Phase::Connecting;
+            self.generation += 1;
+            self.events.push_back(ConnectionEvent::Connect {
+                generation: self.generation,
+            });
         }
     }
 
@@ -542,6 +608,16 @@ impl<P, V> ConnectionState<P, V> {
 }
 
 impl<P> Link<P> {
+    /// Whether the session renewal has begun (starting it when its time
+    /// has come).
+    fn renewal_due(&mut self, now: Instant) -> bool {
+        if self.renew_at.is_some_and(|at| now >= at) {
+            self.renew_at = None;
+            self.draining = true;
+        }
+        self.draining
+    }
+
     fn take_correlation_id(&mut self, now: Instant) -> i32 {
         self.last_active = now;
         let id = self.next_correlation_id;

@@ -490,3 +490,45 @@ fn versions_are_answered_at_once_when_connected() {
         [ConnectionEvent::Versions("second", Ok(_))]
     ));
 }
+
+#[test]
+fn a_sasl_session_is_renewed_by_draining_then_reconnecting_without_failing_or_reordering() {
+    let t0 = Instant::now();
+    let (mut s, g, log) = with_calls_written(5, t0, &["first"]);
+    // Shorter than the request timeout (300 ms), so renewal comes first.
+    let lifetime = Duration::from_millis(200);
+    s.handle_session_lifetime(t0, g, lifetime);
+    let renew_at = t0 + lifetime.mul_f64(super::state::SESSION_RENEWAL_FRACTION);
+    assert_eq!(s.poll_deadline(), Some(renew_at));
+
+    // Renewal is due while "first" is in flight: nothing new is written.
+    s.handle_timeout(renew_at);
+    s.handle_call(renew_at, call("second", &log));
+    s.handle_call(renew_at, call("third", &log));
+    assert!(writes(&events(&mut s)).is_empty(), "no write once renewal is due");
+    assert_eq!(s.poll_deadline(), Some(t0 + TIMEOUT), "only the answer in flight (or its timeout) is awaited");
+
+    // The answer comes back on the old connection, which then closes and reconnects at once.
+    let t1 = renew_at + Duration::from_millis(5);
+    s.handle_frame(t1, g, &frame(2, b""));
+    match &events(&mut s)[..] {
+        [ConnectionEvent::Close { generation: closed }, ConnectionEvent::Connect { generation: next }] => {
+            assert_eq!((*closed, *next), (g, g + 1));
+        }
+        other => panic!("expected close then connect, got {other:?}"),
+    }
+    s.handle_connected(t1, g + 1, broker_versions(), 2);
+    assert_eq!(writes(&events(&mut s)), ["second#2@v12", "third#3@v12"], "queued calls keep their order");
+    assert_eq!(*log.borrow(), ["first: answered #2 v12"], "nothing failed");
+}
+
+#[test]
+fn an_idle_connection_whose_session_ends_closes_quietly() {
+    let t0 = Instant::now();
+    let (mut s, g, _log) = with_calls_written(5, t0, &["only"]);
+    s.handle_frame(t0, g, &frame(2, b""));
+    s.handle_session_lifetime(t0, g, Duration::from_secs(10));
+    s.handle_timeout(t0 + Duration::from_millis(8500));
+    assert!(matches!(events(&mut s)[..], [ConnectionEvent::Close { .. }]));
+    assert_eq!(s.phase(), "idle", "no reconnect without work");
+}

@@ -140,6 +140,113 @@ pub enum ConnectFailure {
     /// metadata refresh that would have named one failed too).
     #[error("no broker answered")]
     NoBrokerAnswered,
+    /// The TLS handshake failed (`security_protocol` `SSL` or `SASL_SSL`).
+    #[error("TLS: {0}")]
+    Tls(#[source] TlsFailure),
+}
+
+impl ConnectFailure {
+    /// Whether the broker refused who we are, or we refused who it is: a TLS
+    /// certificate or handshake failure, or a SASL authentication failure.
+    /// As in the Java client (`AuthenticationException`), these are not
+    /// retried: no attempt can succeed until the configuration changes.
+    pub fn is_authentication(&self) -> bool {
+        match self {
+            ConnectFailure::Tls(tls) => tls.is_authentication(),
+            ConnectFailure::Negotiation(NegotiationFailure::TlsAnswer) => true,
+            _ => false,
+        }
+    }
+}
+
+/// Why the TLS handshake with a broker failed. The certificate variants say
+/// what the verifier found; the others what the connection did.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TlsFailure {
+    /// The broker's certificate chain does not lead to a trusted CA (set
+    /// `ssl_ca_location` / `ssl_ca_pem` to the CA that signed it).
+    #[error("the broker's certificate is not signed by a trusted CA")]
+    UnknownIssuer,
+    /// The broker's certificate is not valid for the name the producer
+    /// connected to (the host of the broker's advertised address).
+    #[error("the broker's certificate is for {presented:?}, not {expected:?}")]
+    NameMismatch {
+        /// The host name or IP address the producer verified against.
+        expected: String,
+        /// The names the certificate holds (its subject alternative names).
+        presented: Vec<String>,
+    },
+    /// The broker's certificate has expired.
+    #[error("the broker's certificate expired{}", unix_time_suffix(*.not_after_unix_s, "at"))]
+    Expired {
+        /// Its `notAfter`, in seconds since the Unix epoch, when known.
+        not_after_unix_s: Option<u64>,
+    },
+    /// The broker's certificate is not valid yet.
+    #[error("the broker's certificate is not valid yet{}", unix_time_suffix(*.not_before_unix_s, "before"))]
+    NotYetValid {
+        /// Its `notBefore`, in seconds since the Unix epoch, when known.
+        not_before_unix_s: Option<u64>,
+    },
+    /// Another problem with the broker's certificate (bad encoding or
+    /// signature, wrong key usage, revoked, ...), as the verifier says.
+    #[error("the broker's certificate was refused: {reason}")]
+    BadCertificate {
+        /// The verifier's reason.
+        reason: String,
+    },
+    /// The broker ended the handshake with a TLS alert: most often it
+    /// requires a client certificate (mTLS) and none or a wrong one was sent.
+    #[error("the broker refused the handshake (TLS alert {alert})")]
+    AlertReceived {
+        /// The alert's name, e.g. `CertificateRequired`, `BadCertificate`.
+        alert: String,
+    },
+    /// The broker did not answer in TLS: most likely a `PLAINTEXT` or
+    /// `SASL_PLAINTEXT` listener (set `security_protocol` accordingly).
+    #[error("the broker did not answer in TLS ({detail}); is this a plaintext listener?")]
+    NotTls {
+        /// What was wrong with the answer.
+        detail: String,
+    },
+    /// The connection closed during the handshake. A plaintext listener does
+    /// this: it reads the TLS hello as an oversized request and hangs up.
+    /// Retried, as the Java client retries an end of stream.
+    #[error("the connection closed during the TLS handshake; is this a plaintext listener?")]
+    ClosedDuringHandshake,
+    /// Another handshake failure (no common protocol version or cipher
+    /// suite, a misbehaving peer), as rustls says.
+    #[error("handshake failed: {reason}")]
+    Handshake {
+        /// rustls' reason.
+        reason: String,
+    },
+    /// The handshake took longer than the connect timeout.
+    #[error("handshake timed out after {after_ms} ms")]
+    TimedOut {
+        /// The timeout (milliseconds).
+        after_ms: u64,
+    },
+    /// Reading or writing the socket failed during the handshake.
+    #[error("{0}")]
+    Io(#[source] IoFailure),
+}
+
+impl TlsFailure {
+    /// Whether this is an authentication failure (certificate refused either
+    /// way, or no TLS at all), which is not retried; the other failures
+    /// (timeouts, I/O, an early close) are retried.
+    pub fn is_authentication(&self) -> bool {
+        !matches!(
+            self,
+            TlsFailure::ClosedDuringHandshake | TlsFailure::TimedOut { .. } | TlsFailure::Io(_)
+        )
+    }
+}
+
+fn unix_time_suffix(seconds: Option<u64>, word: &str) -> String {
+    seconds.map_or_else(String::new, |s| format!(" ({word} {s} s after the Unix epoch)"))
 }
 
 /// Why the `ApiVersions` exchange that opens every connection failed.
@@ -180,6 +287,10 @@ pub enum NegotiationFailure {
     /// The request could not be encoded (a bug: it has no user input).
     #[error("the request could not be encoded: {0}")]
     Encode(#[source] EncodeError),
+    /// The broker answered in TLS: this is an `SSL` or `SASL_SSL` listener,
+    /// and `security_protocol` says plaintext. Not retried.
+    #[error("the broker answered in TLS; set security_protocol to SSL or SASL_SSL for this listener")]
+    TlsAnswer,
 }
 
 /// Why a connection ended while requests were in flight on it. Their

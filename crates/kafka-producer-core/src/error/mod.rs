@@ -26,7 +26,7 @@ use kafka_wire::{DecodeError, ErrorCode};
 mod details;
 pub use details::{
     BrokerId, ConfigProblem, ConnectFailure, Disconnect, EncodeFailure, IoFailure, Misuse,
-    NegotiationFailure, ProtocolViolation, TopicNameError,
+    NegotiationFailure, ProtocolViolation, TlsFailure, TopicNameError,
 };
 
 /// How the caller should react to an error (mirrors the Java client's classification).
@@ -427,9 +427,11 @@ impl ProducerError {
                 ErrorClass::Fatal
             }
             ProducerError::Broker { code, .. } => class_of(*code),
+            // Authentication (TLS or SASL) is fatal, as in the Java client.
+            ProducerError::Connection { cause, .. } if cause.is_authentication() => ErrorClass::Fatal,
+            ProducerError::Connection { .. } => ErrorClass::Retriable,
             ProducerError::RequestTimedOut { .. }
             | ProducerError::Disconnected { .. }
-            | ProducerError::Connection { .. }
             | ProducerError::Protocol { .. }
             | ProducerError::CoordinatorUnavailable { .. }
             | ProducerError::BatchExpired { .. } => ErrorClass::Retriable,
@@ -446,6 +448,13 @@ impl ProducerError {
     /// Whether the class is [`ErrorClass::Fatal`]: the producer must be closed.
     pub fn is_fatal(&self) -> bool {
         self.class() == ErrorClass::Fatal
+    }
+
+    /// Whether a TLS handshake or SASL authentication with a broker failed
+    /// (see [`ConnectFailure::is_authentication`]). Fatal: fix the
+    /// configuration (credentials, CA, host name) and start a new producer.
+    pub fn is_authentication(&self) -> bool {
+        matches!(self, ProducerError::Connection { cause, .. } if cause.is_authentication())
     }
 
     /// The Kafka error code behind this error, for errors a broker reported:

@@ -29,6 +29,9 @@ use kafka_wire::ErrorCode;
 use super::{ClusterMetadata, TopicInfo, TopicState};
 use crate::error::{BrokerId, ConnectFailure, ProducerError};
 
+/// The least pause between refreshes after an authentication failure.
+pub const AUTH_FAILURE_BACKOFF: Duration = Duration::from_secs(1);
+
 /// The timing rules.
 #[derive(Debug, Clone)]
 pub struct RefreshConfig {
@@ -255,15 +258,38 @@ impl<T, L, C> MetadataManager<T, L, C> {
     /// The refresh in flight failed (no answer, or a connection error): the
     /// next one asks another broker after the backoff, and leader waiters
     /// learn nothing new (they retry after their own backoff).
+    ///
+    /// An authentication failure (TLS or SASL, see
+    /// [`ProducerError::is_authentication`]) answers every waiter at once, as
+    /// the Java client fails `send` with its `AuthenticationException`
+    /// instead of waiting out `max_block_ms`: asking again cannot help until
+    /// the configuration changes. Refreshes go on, [`AUTH_FAILURE_BACKOFF`]
+    /// apart, so that no reconnect storm follows.
     pub fn handle_refresh_failed(&mut self, error: ProducerError, now: Instant) {
         tracing::warn!(%error, "metadata refresh failed");
         self.refreshing = false;
         self.next_broker += 1;
         self.refresh_requested = true;
-        self.not_before = Some(now + self.config.retry_backoff);
+        let authentication = error.is_authentication();
+        let backoff = if authentication {
+            self.config.retry_backoff.max(AUTH_FAILURE_BACKOFF)
+        } else {
+            self.config.retry_backoff
+        };
+        self.not_before = Some(now + backoff);
         for waiter in self.leader_waiters.drain(..) {
             self.events
                 .push_back(MetadataEvent::Leader(waiter.reply, Err(error.clone())));
+        }
+        if authentication {
+            for waiter in std::mem::take(&mut self.topic_waiters) {
+                self.events
+                    .push_back(MetadataEvent::Topic(waiter.reply, Err(error.clone())));
+            }
+            for (_, reply) in std::mem::take(&mut self.cluster_waiters) {
+                self.events
+                    .push_back(MetadataEvent::Cluster(reply, Err(error.clone())));
+            }
         }
         self.last_error = Some(error);
     }

@@ -245,3 +245,48 @@ fn close_answers_every_waiter() {
     m.close(ProducerError::Closed);
     assert_eq!(drain(&mut m), ["topic 1 err", "leader 2 err", "cluster 3 err"]);
 }
+
+/// A refresh that failed because the broker's certificate is not trusted.
+fn untrusted() -> ProducerError {
+    ProducerError::Connection {
+        broker: BrokerId(-1),
+        addr: "b1:9093".into(),
+        cause: ConnectFailure::Tls(crate::error::TlsFailure::UnknownIssuer),
+    }
+}
+
+#[test]
+fn an_authentication_failure_answers_every_waiter_at_once_and_slows_refreshes() {
+    let t0 = Instant::now();
+    let mut m = manager();
+    m.handle_await_cluster(t0 + 60_000 * MS, 1);
+    m.handle_get_topic("t".into(), t0 + 60_000 * MS, 2, t0);
+    let refresh = m.poll_refresh(t0).expect("first refresh");
+    assert_eq!(refresh.node_id, -1);
+    m.handle_refresh_failed(untrusted(), t0 + 5 * MS);
+    let mut answered = Vec::new();
+    while let Some(event) = m.poll_event() {
+        match event {
+            MetadataEvent::Cluster(1, Err(e)) | MetadataEvent::Topic(2, Err(e)) => {
+                assert!(e.is_authentication() && e.is_fatal(), "{e}");
+                answered.push(e);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(answered.len(), 2, "both waiters answered without waiting for their deadline");
+    // The next attempt waits a second, not retry_backoff (100 ms).
+    assert!(m.poll_refresh(t0 + 500 * MS).is_none());
+    assert!(m.poll_refresh(t0 + 1006 * MS).is_some());
+}
+
+#[test]
+fn a_refused_connection_keeps_waiters_waiting() {
+    let t0 = Instant::now();
+    let mut m = manager();
+    m.handle_await_cluster(t0 + 60_000 * MS, 1);
+    m.poll_refresh(t0).expect("first refresh");
+    m.handle_refresh_failed(refused(), t0 + 5 * MS);
+    assert!(m.poll_event().is_none(), "a retriable failure is retried until the deadline");
+    assert!(m.poll_refresh(t0 + 105 * MS).is_some());
+}
