@@ -44,10 +44,15 @@ pub(crate) fn render() -> String {
     out.push_str("| option | Java property | librdkafka | type | default | meaning |\n");
     out.push_str("|---|---|---|---|---|---|\n");
     for option in OPTIONS {
+        let name = if option.aliases.is_empty() {
+            format!("`{}`", option.name)
+        } else {
+            format!("`{}` (also {})", option.name, keys(option.aliases))
+        };
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | {} | {} | {} |",
-            option.name,
+            "| {} | {} | {} | {} | {} | {} |",
+            name,
             keys(option.java),
             keys(option.librdkafka),
             cell(option.value_doc),
@@ -60,8 +65,8 @@ pub(crate) fn render() -> String {
     for property in PROPERTIES {
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} |",
-            property.java,
+            "| {} | {} | {} |",
+            keys(property.java.as_slice()),
             keys(property.librdkafka),
             cell(property.doc),
         );
@@ -78,7 +83,10 @@ pub(crate) fn render() -> String {
     for (name, reason) in UNSUPPORTED_JAVA_PROPERTIES {
         let _ = writeln!(out, "- `{name}`: {}.", cell(reason));
     }
-    out.push_str("- any `ssl.*` property: TLS is not supported yet.\n\nEvery other unknown key is an error (`unknown option`).\n");
+    out.push_str(
+        "- any other `ssl.*` or `ssl_*` key: an unknown TLS option (the error points here, so a typo in a \
+         TLS key is never ignored).\n\nEvery other unknown key is an error (`unknown option`).\n",
+    );
     out.push_str("\n### Validation rules\n\n");
     out.push_str("`ProducerConfig::validate()` checks the options in this order and returns the first problem found:\n\n");
     out.push_str("| option | rule |\n|---|---|\n");

@@ -6,6 +6,7 @@
 //! ```text
 //! /// What it means (becomes the field's rustdoc and the docs table's "meaning").
 //! linger_ms: u64 {
+//!     aliases: [],                          // optional: more snake_case names (aiokafka's, librdkafka's in snake case)
 //!     java: ["linger.ms"],                  // Kafka's Java property names
 //!     librdkafka: ["queue.buffering.max.ms"],
 //!     value: "ms",                          // the docs table's "type" column
@@ -36,6 +37,7 @@ macro_rules! producer_options {
         $(
             $(#[doc = $doc:literal])*
             $field:ident: $ty:ty {
+                $(aliases: [$($alias:literal),* $(,)?],)?
                 java: [$($java:literal),* $(,)?],
                 librdkafka: [$($rdk:literal),* $(,)?],
                 value: $value_doc:literal,
@@ -55,6 +57,7 @@ macro_rules! producer_options {
                 #[doc = ""]
                 #[doc = concat!(
                     "Keys: `", stringify!($field), "`",
+                    $($(", `", $alias, "`",)*)?
                     $(", `", $java, "`",)*
                     $(", `", $rdk, "` (librdkafka)",)*
                     ". Default: ", $default_doc, "."
@@ -88,6 +91,7 @@ macro_rules! producer_options {
         pub(crate) static OPTIONS: &[$crate::config::OptionSpec] = &[
             $($crate::config::OptionSpec {
                 name: stringify!($field),
+                aliases: &[$($($alias),*)?],
                 java: &[$($java),*],
                 librdkafka: &[$($rdk),*],
                 value_doc: $value_doc,

@@ -36,6 +36,17 @@
 //!                                                             └─► docs.rs      the tables of docs/configuration.md
 //! ```
 //!
+//! # Security
+//!
+//! `security_protocol` picks TLS and/or SASL. The TLS options (`ssl_*`) name
+//! PEM files or carry PEM text; they are only checked here (one source each, a
+//! certificate with its key, no encrypted keys), never read: the runtime reads
+//! them when the producer starts, through [`ProducerConfig::trust`] and
+//! [`ProducerConfig::client_identity`]. SASL credentials come from
+//! `sasl_plain_username`/`sasl_plain_password`, from Java's `sasl.jaas.config`
+//! (parsed by [`parse_jaas`]) or, for OAUTHBEARER, from a token, Kafka's
+//! unsecured test token, or a provider the runtime is given in code.
+//!
 //! A unit test (`config_docs`) renders the docs tables and fails when
 //! `docs/configuration.md` is out of date; `UPDATE_CONFIG_DOCS=1 cargo test -p
 //! kafka-producer-core config_docs` rewrites them.
@@ -46,6 +57,7 @@ use crate::error::ProducerError;
 
 #[macro_use]
 mod macros;
+mod jaas;
 mod options;
 mod parse;
 mod validate;
@@ -56,9 +68,13 @@ mod docs;
 #[cfg(test)]
 mod tests;
 
+pub use jaas::{parse_jaas, ControlFlag, JaasConfig, JaasError, JaasLogin, OAuthBearerLogin};
 pub use options::ProducerConfig;
 pub use parse::IGNORED_JAVA_PROPERTIES;
-pub use value::{Acks, PartitionerKind, SaslMechanism, SecurityProtocol};
+pub use value::{
+    Acks, EndpointIdentification, PartitionerKind, SaslMechanism, SecurityProtocol, SslProtocol, StoreType,
+    TlsVersion, TlsVersions,
+};
 
 pub(crate) use options::OPTIONS;
 use validate::CheckResult;
@@ -84,6 +100,9 @@ pub const MAX_IN_FLIGHT_IDEMPOTENT: usize = 5;
 pub(crate) struct OptionSpec {
     /// The aiokafka snake_case name, which is also the field's name.
     pub(crate) name: &'static str,
+    /// Other snake_case names for the option (aiokafka's where the field is
+    /// named after librdkafka, and the reverse).
+    pub(crate) aliases: &'static [&'static str],
     /// Kafka's Java property names; the first is the main one.
     pub(crate) java: &'static [&'static str],
     /// librdkafka's names, where they differ from Java's.
@@ -108,7 +127,119 @@ pub(crate) struct OptionSpec {
     pub(crate) check: fn(&ProducerConfig) -> CheckResult,
 }
 
+/// Where the CA certificates that verify the brokers come from
+/// ([`ProducerConfig::trust`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TrustSource<'a> {
+    /// The platform's trusted roots (no CA option given).
+    PlatformRoots,
+    /// A PEM file (`ssl_cafile`, or `ssl_truststore_location` with type PEM).
+    PemFile(&'a str),
+    /// PEM text (`ssl_ca_pem`).
+    Pem(&'a str),
+}
+
+/// The client certificate and key for mTLS ([`ProducerConfig::client_identity`]).
+/// `Debug` never shows key text.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClientIdentity<'a> {
+    /// One PEM file with the key and the chain (`ssl_keystore_location`).
+    KeyStoreFile(&'a str),
+    /// A certificate chain and a key, each a file or PEM text.
+    CertAndKey {
+        /// The certificate chain, leaf first.
+        cert: PemSource<'a>,
+        /// The private key.
+        key: PemSource<'a>,
+    },
+}
+
+/// A PEM document given as a file path or as text.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PemSource<'a> {
+    /// A path to read.
+    File(&'a str),
+    /// The PEM text itself.
+    Text(&'a str),
+}
+
+impl std::fmt::Debug for PemSource<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PemSource::File(path) => f.debug_tuple("File").field(path).finish(),
+            PemSource::Text(_) => f.write_str("Text(<redacted>)"),
+        }
+    }
+}
+
+impl std::fmt::Debug for ClientIdentity<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClientIdentity::KeyStoreFile(path) => f.debug_tuple("KeyStoreFile").field(path).finish(),
+            ClientIdentity::CertAndKey { cert, key } => f
+                .debug_struct("CertAndKey")
+                .field("cert", cert)
+                .field("key", key)
+                .finish(),
+        }
+    }
+}
+
 impl ProducerConfig {
+    /// Where the CA certificates come from. Meaningful once
+    /// [`validate`](Self::validate) has passed (which guarantees at most one
+    /// source).
+    pub fn trust(&self) -> TrustSource<'_> {
+        if let Some(path) = self
+            .ssl_cafile
+            .as_deref()
+            .or(self.ssl_truststore_location.as_deref())
+        {
+            TrustSource::PemFile(path)
+        } else if let Some(pem) = self.ssl_ca_pem.as_deref() {
+            TrustSource::Pem(pem)
+        } else {
+            TrustSource::PlatformRoots
+        }
+    }
+
+    /// The client certificate and key, or `None` without mTLS. Meaningful once
+    /// [`validate`](Self::validate) has passed (which guarantees a certificate
+    /// has its key, and one form of each).
+    pub fn client_identity(&self) -> Option<ClientIdentity<'_>> {
+        if let Some(path) = self.ssl_keystore_location.as_deref() {
+            return Some(ClientIdentity::KeyStoreFile(path));
+        }
+        fn pem<'a>(file: &'a Option<String>, text: &'a Option<String>) -> Option<PemSource<'a>> {
+            file.as_deref()
+                .map(PemSource::File)
+                .or(text.as_deref().map(PemSource::Text))
+        }
+        let cert = pem(&self.ssl_certfile, &self.ssl_certificate_pem)?;
+        let key = pem(&self.ssl_keyfile, &self.ssl_key_pem)?;
+        Some(ClientIdentity::CertAndKey { cert, key })
+    }
+
+    /// The TLS versions to offer: `ssl_enabled_protocols`, else both 1.2 and
+    /// 1.3, or only 1.2 when `ssl_protocol` is `TLSv1.2` (as Java).
+    pub fn tls_versions(&self) -> TlsVersions {
+        self.ssl_enabled_protocols.unwrap_or(match self.ssl_protocol {
+            SslProtocol::Tls12 => TlsVersions {
+                tls12: true,
+                tls13: false,
+            },
+            _ => TlsVersions::ALL,
+        })
+    }
+
+    /// Whether the broker's certificate must match its host name.
+    pub fn verifies_hostname(&self) -> bool {
+        self.ssl_endpoint_identification_algorithm == EndpointIdentification::Https
+    }
+
     /// The defaults, with `bootstrap_servers` set (a comma-separated `host:port`
     /// list).
     pub fn new(bootstrap_servers: impl Into<String>) -> Self {

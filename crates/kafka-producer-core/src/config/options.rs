@@ -15,11 +15,17 @@
 
 use kafka_wire::compression::Compression;
 
+use std::collections::BTreeMap;
+
 use super::validate::{
-    check_acks, check_bootstrap_servers, check_kafka_string, check_max_in_flight, check_security_protocol,
-    check_transactional_id, within_bytes, within_ms,
+    check_acks, check_bootstrap_servers, check_client_identity, check_kafka_string, check_max_in_flight,
+    check_oauthbearer_extensions, check_sasl_credentials, check_transactional_id, check_trust,
+    oauthbearer_option_fits, password_option_fits, store_is_pem, tls_option_fits, within_bytes, within_ms,
 };
-use super::{Acks, PartitionerKind, SaslMechanism, SecurityProtocol};
+use super::{
+    Acks, EndpointIdentification, PartitionerKind, SaslMechanism, SecurityProtocol, SslProtocol, StoreType,
+    TlsVersions,
+};
 
 producer_options! {
     /// The producer's configuration.
@@ -29,7 +35,8 @@ producer_options! {
     /// update syntax, [`ProducerConfig::from_properties`], [`ProducerConfig::set`]
     /// or serde; check it with [`ProducerConfig::validate`].
     ///
-    /// `Debug` never prints `sasl_plain_password`.
+    /// `Debug` never prints the secrets: `sasl_plain_password`,
+    /// `sasl_oauthbearer_token`, `ssl_key_pem` and `ssl_password`.
     pub struct ProducerConfig;
 
     /// Brokers to fetch the first metadata from: comma-separated `host:port`,
@@ -310,8 +317,8 @@ producer_options! {
         check: |c| within_ms(c.reconnect_backoff_ms, 0),
     }
 
-    /// Transport security. Only `PLAINTEXT` is supported for now: the others
-    /// parse, and `validate()` rejects them with "not supported yet".
+    /// Transport security: `PLAINTEXT` (plain TCP), `SSL` (TLS), `SASL_PLAINTEXT`
+    /// (SASL over plain TCP) or `SASL_SSL` (SASL over TLS).
     security_protocol: SecurityProtocol {
         java: ["security.protocol"],
         librdkafka: [],
@@ -319,24 +326,26 @@ producer_options! {
         default: SecurityProtocol::Plaintext => "`PLAINTEXT`",
         lists: false,
         redact: false,
-        rule: "`PLAINTEXT` only, for now.",
-        check: check_security_protocol,
-    }
-
-    /// The SASL mechanism for the `SASL_*` protocols.
-    sasl_mechanism: SaslMechanism {
-        java: ["sasl.mechanism"],
-        librdkafka: ["sasl.mechanisms"],
-        value: "`PLAIN`, `SCRAM-SHA-256`, `SCRAM-SHA-512` (any case)",
-        default: SaslMechanism::Plain => "`PLAIN`",
-        lists: false,
-        redact: false,
         rule: "",
         check: |_| Ok(()),
     }
 
-    /// The SASL username. Java has no property for it: it is also read from
-    /// `sasl.jaas.config`.
+    /// The SASL mechanism for the `SASL_*` protocols. `GSSAPI` (Kerberos) is
+    /// refused as unsupported.
+    sasl_mechanism: SaslMechanism {
+        java: ["sasl.mechanism"],
+        librdkafka: ["sasl.mechanisms"],
+        value: "`PLAIN`, `SCRAM-SHA-256`, `SCRAM-SHA-512`, `OAUTHBEARER` (any case)",
+        default: SaslMechanism::Plain => "`PLAIN`",
+        lists: false,
+        redact: false,
+        rule: "With `SASL_PLAINTEXT` or `SASL_SSL` and `PLAIN` or `SCRAM-*`, both `sasl_plain_username` and \
+               `sasl_plain_password` must be set (directly or through `sasl.jaas.config`).",
+        check: check_sasl_credentials,
+    }
+
+    /// The SASL username (PLAIN, SCRAM). Java has no property for it: it is read
+    /// from `sasl.jaas.config`.
     sasl_plain_username: Option<String> {
         java: [],
         librdkafka: ["sasl.username"],
@@ -344,13 +353,13 @@ producer_options! {
         default: None => "none",
         lists: false,
         redact: false,
-        rule: "",
-        check: |_| Ok(()),
+        rule: "Not with `OAUTHBEARER`, which does not use it.",
+        check: |c| password_option_fits(c, c.sasl_plain_username.is_some()),
     }
 
-    /// The SASL password. Java has no property for it: it is also read from
-    /// `sasl.jaas.config`. Never printed by `Debug` (shown as `<redacted>`), never
-    /// repeated in error messages.
+    /// The SASL password (PLAIN, SCRAM). Java has no property for it: it is read
+    /// from `sasl.jaas.config`. Never printed by `Debug` (shown as `<redacted>`),
+    /// never repeated in error messages.
     sasl_plain_password: Option<String> {
         java: [],
         librdkafka: ["sasl.password"],
@@ -358,7 +367,300 @@ producer_options! {
         default: None => "none",
         lists: false,
         redact: true,
-        rule: "",
-        check: |_| Ok(()),
+        rule: "Not with `OAUTHBEARER`, which does not use it.",
+        check: |c| password_option_fits(c, c.sasl_plain_password.is_some()),
+    }
+
+    /// OAUTHBEARER: a fixed bearer token (a JWT), sent as it is on every
+    /// authentication. Meant for tests and short jobs: it is never refreshed.
+    /// For long-running producers give a token provider in code instead.
+    /// Never printed by `Debug`.
+    sasl_oauthbearer_token: Option<String> {
+        java: [],
+        librdkafka: [],
+        value: "string (secret)",
+        default: None => "none",
+        lists: false,
+        redact: true,
+        rule: "Only with `sasl_mechanism=OAUTHBEARER`; not together with `sasl_oauthbearer_unsecured_principal`.",
+        check: |c| {
+            if c.sasl_oauthbearer_token.is_some() && c.sasl_oauthbearer_unsecured_principal.is_some() {
+                return Err("give either a token or sasl_oauthbearer_unsecured_principal (an unsecured \
+                            token for that principal), not both"
+                    .into());
+            }
+            oauthbearer_option_fits(c, c.sasl_oauthbearer_token.is_some())
+        },
+    }
+
+    /// OAUTHBEARER: SASL extensions sent with the token (KIP-342), `key=value`
+    /// pairs separated by commas (some managed services ask for one, such as a
+    /// logical cluster id). Also set by `extension_<key>` options of
+    /// `OAuthBearerLoginModule` in `sasl.jaas.config` and of
+    /// `sasl.oauthbearer.config`.
+    sasl_oauthbearer_extensions: BTreeMap<String, String> {
+        java: [],
+        librdkafka: ["sasl.oauthbearer.extensions"],
+        value: "`key=value[,key=value...]` (serde: also a list of `key=value` strings)",
+        default: BTreeMap::new() => "none",
+        lists: true,
+        redact: false,
+        rule: "Only with `OAUTHBEARER`. Keys are letters only and not `auth`; values are printable ASCII, \
+               spaces and tabs, not empty (KIP-342).",
+        check: check_oauthbearer_extensions,
+    }
+
+    /// OAUTHBEARER, for development and tests only: build Kafka's unsecured JWT
+    /// (`alg: none`) for this principal, as Java's
+    /// `unsecuredLoginStringClaim_sub` does. Only a broker configured with the
+    /// unsecured validator accepts it.
+    sasl_oauthbearer_unsecured_principal: Option<String> {
+        java: [],
+        librdkafka: [],
+        value: "string",
+        default: None => "none",
+        lists: false,
+        redact: false,
+        rule: "Only with `OAUTHBEARER`; not empty.",
+        check: |c| {
+            if c.sasl_oauthbearer_unsecured_principal.as_deref() == Some("") {
+                return Err("must not be empty".into());
+            }
+            oauthbearer_option_fits(c, c.sasl_oauthbearer_unsecured_principal.is_some())
+        },
+    }
+
+    /// OAUTHBEARER: how long the unsecured JWT built for
+    /// `sasl_oauthbearer_unsecured_principal` is valid (its `exp` claim).
+    sasl_oauthbearer_unsecured_lifetime_ms: u64 {
+        java: [],
+        librdkafka: [],
+        value: "ms",
+        default: 3_600_000 => "`3600000` (one hour, as Java)",
+        lists: false,
+        redact: false,
+        rule: "From 1 to 31536000000 (one year); only with `OAUTHBEARER`.",
+        check: |c| {
+            within_ms(c.sasl_oauthbearer_unsecured_lifetime_ms, 1)?;
+            oauthbearer_option_fits(c, c.sasl_oauthbearer_unsecured_lifetime_ms != 3_600_000)
+        },
+    }
+
+    /// TLS: a PEM file of the CA certificates that sign the brokers' certificates.
+    /// Unset (and no `ssl_ca_pem`): the platform's trusted roots. The file is read
+    /// when the producer starts; an unreadable file or one with no PEM
+    /// certificate is a configuration error then.
+    ssl_cafile: Option<String> {
+        aliases: ["ssl_ca_location"],
+        java: [],
+        librdkafka: ["ssl.ca.location"],
+        value: "path",
+        default: None => "the platform's roots",
+        lists: false,
+        redact: false,
+        rule: "Only with `SSL` or `SASL_SSL` (Java ignores TLS options on a plaintext protocol; here it is \
+               an error, so a forgotten `security.protocol` is caught). At most one of `ssl_cafile`, \
+               `ssl_truststore_location` and `ssl_ca_pem`.",
+        check: check_trust,
+    }
+
+    /// TLS: Java's `ssl.truststore.location`, a trust store file. Only PEM trust
+    /// stores are read, so it needs `ssl.truststore.type=PEM` (Java's default
+    /// type is JKS). Means the same as `ssl_cafile`.
+    ssl_truststore_location: Option<String> {
+        java: ["ssl.truststore.location"],
+        librdkafka: [],
+        value: "path",
+        default: None => "none",
+        lists: false,
+        redact: false,
+        rule: "Only with `SSL` or `SASL_SSL`; needs `ssl_truststore_type=PEM`.",
+        check: |c| {
+            tls_option_fits(c, c.ssl_truststore_location.is_some())?;
+            store_is_pem(c.ssl_truststore_location.is_some(), c.ssl_truststore_type, "ssl.truststore.type")
+        },
+    }
+
+    /// TLS: Java's `ssl.truststore.type`. Only `PEM`; `JKS` and `PKCS12` are
+    /// refused with the `openssl` command that converts them.
+    ssl_truststore_type: Option<StoreType> {
+        java: ["ssl.truststore.type"],
+        librdkafka: [],
+        value: "`PEM`",
+        default: None => "none",
+        lists: false,
+        redact: false,
+        rule: "Only with `SSL` or `SASL_SSL`.",
+        check: |c| tls_option_fits(c, c.ssl_truststore_type.is_some()),
+    }
+
+    /// TLS: the CA certificates as PEM text, instead of a file.
+    ssl_ca_pem: Option<String> {
+        java: ["ssl.truststore.certificates"],
+        librdkafka: ["ssl.ca.pem"],
+        value: "PEM text",
+        default: None => "none",
+        lists: false,
+        redact: false,
+        rule: "Only with `SSL` or `SASL_SSL`.",
+        check: |c| tls_option_fits(c, c.ssl_ca_pem.is_some()),
+    }
+
+    /// mTLS: a PEM file with the client's certificate chain (leaf first); needs
+    /// a private key (`ssl_keyfile` or `ssl_key_pem`).
+    ssl_certfile: Option<String> {
+        aliases: ["ssl_certificate_location"],
+        java: [],
+        librdkafka: ["ssl.certificate.location"],
+        value: "path",
+        default: None => "none",
+        lists: false,
+        redact: false,
+        rule: "Only with `SSL` or `SASL_SSL`. A certificate needs a key and a key a certificate; one form of \
+               each (file or PEM text), and not with `ssl_keystore_location`.",
+        check: check_client_identity,
+    }
+
+    /// mTLS: the client's certificate chain as PEM text, instead of a file.
+    ssl_certificate_pem: Option<String> {
+        java: ["ssl.keystore.certificate.chain"],
+        librdkafka: ["ssl.certificate.pem"],
+        value: "PEM text",
+        default: None => "none",
+        lists: false,
+        redact: false,
+        rule: "Only with `SSL` or `SASL_SSL`.",
+        check: |c| tls_option_fits(c, c.ssl_certificate_pem.is_some()),
+    }
+
+    /// mTLS: a PEM file with the client's private key (PKCS#8, PKCS#1 or SEC1;
+    /// not encrypted).
+    ssl_keyfile: Option<String> {
+        aliases: ["ssl_key_location"],
+        java: [],
+        librdkafka: ["ssl.key.location"],
+        value: "path",
+        default: None => "none",
+        lists: false,
+        redact: false,
+        rule: "Only with `SSL` or `SASL_SSL`.",
+        check: |c| tls_option_fits(c, c.ssl_keyfile.is_some()),
+    }
+
+    /// mTLS: the client's private key as PEM text, instead of a file. Never
+    /// printed by `Debug`.
+    ssl_key_pem: Option<String> {
+        java: ["ssl.keystore.key"],
+        librdkafka: ["ssl.key.pem"],
+        value: "PEM text (secret)",
+        default: None => "none",
+        lists: false,
+        redact: true,
+        rule: "Only with `SSL` or `SASL_SSL`.",
+        check: |c| tls_option_fits(c, c.ssl_key_pem.is_some()),
+    }
+
+    /// mTLS: Java's `ssl.keystore.location` with `ssl.keystore.type=PEM`: one
+    /// PEM file holding the private key and the certificate chain.
+    ssl_keystore_location: Option<String> {
+        java: ["ssl.keystore.location"],
+        librdkafka: [],
+        value: "path",
+        default: None => "none",
+        lists: false,
+        redact: false,
+        rule: "Only with `SSL` or `SASL_SSL`; needs `ssl_keystore_type=PEM`.",
+        check: |c| {
+            tls_option_fits(c, c.ssl_keystore_location.is_some())?;
+            store_is_pem(c.ssl_keystore_location.is_some(), c.ssl_keystore_type, "ssl.keystore.type")
+        },
+    }
+
+    /// mTLS: Java's `ssl.keystore.type`. Only `PEM`; `JKS` and `PKCS12` are
+    /// refused with the `openssl` command that converts them.
+    ssl_keystore_type: Option<StoreType> {
+        java: ["ssl.keystore.type"],
+        librdkafka: [],
+        value: "`PEM`",
+        default: None => "none",
+        lists: false,
+        redact: false,
+        rule: "Only with `SSL` or `SASL_SSL`.",
+        check: |c| tls_option_fits(c, c.ssl_keystore_type.is_some()),
+    }
+
+    /// mTLS: the password of an encrypted private key. Accepted so that Java
+    /// configurations load, but encrypted keys are not supported, so `validate`
+    /// refuses it: decrypt the key once with `openssl pkey -in enc.pem -out
+    /// key.pem`. Never printed by `Debug`.
+    ssl_password: Option<String> {
+        aliases: ["ssl_key_password"],
+        java: ["ssl.key.password"],
+        librdkafka: [],
+        value: "string (secret)",
+        default: None => "none",
+        lists: false,
+        redact: true,
+        rule: "Must not be set: encrypted private keys are not supported.",
+        check: |c| {
+            if c.ssl_password.is_some() {
+                return Err("encrypted private keys are not supported; decrypt with openssl pkey \
+                            (`openssl pkey -in encrypted.pem -out key.pem`) and remove the password"
+                    .into());
+            }
+            Ok(())
+        },
+    }
+
+    /// TLS: whether the broker's certificate must be valid for the host name
+    /// connected to (the host of the broker's advertised address; IP addresses
+    /// against IP SANs). `https` (the default, as Java since 2.0) checks it;
+    /// `none` or an empty value turns the check off (and the runtime logs a
+    /// warning). librdkafka uses the same name; aiokafka's `ssl_check_hostname`
+    /// takes `true` (`https`) or `false` (`none`).
+    ssl_endpoint_identification_algorithm: EndpointIdentification {
+        aliases: ["ssl_check_hostname"],
+        java: ["ssl.endpoint.identification.algorithm"],
+        librdkafka: [],
+        value: "`https`, `none` or empty; `ssl_check_hostname`: bool",
+        default: EndpointIdentification::Https => "`https`",
+        lists: false,
+        redact: false,
+        rule: "`none` only with `SSL` or `SASL_SSL`.",
+        check: |c| tls_option_fits(c, c.ssl_endpoint_identification_algorithm != EndpointIdentification::Https),
+    }
+
+    /// TLS: the protocol versions offered, a comma-separated list of `TLSv1.2`
+    /// and `TLSv1.3`. Older versions are refused. Unset: both, or TLS 1.2 only
+    /// when `ssl_protocol` is `TLSv1.2` (as Java); see `tls_versions()`.
+    ssl_enabled_protocols: Option<TlsVersions> {
+        java: ["ssl.enabled.protocols"],
+        librdkafka: [],
+        value: "`TLSv1.2`, `TLSv1.3` (comma-separated; serde: also a list)",
+        default: None => "`TLSv1.2,TLSv1.3`",
+        lists: true,
+        redact: false,
+        rule: "Only with `SSL` or `SASL_SSL`; at least one version.",
+        check: |c| {
+            if let Some(set) = c.ssl_enabled_protocols {
+                if set.versions().is_empty() {
+                    return Err("must allow at least one of TLSv1.2 and TLSv1.3".into());
+                }
+            }
+            tls_option_fits(c, c.ssl_enabled_protocols.is_some())
+        },
+    }
+
+    /// TLS: Java's `ssl.protocol`. `TLS` and `TLSv1.3` change nothing; `TLSv1.2`
+    /// limits the default `ssl_enabled_protocols` to TLS 1.2.
+    ssl_protocol: SslProtocol {
+        java: ["ssl.protocol"],
+        librdkafka: [],
+        value: "`TLS`, `TLSv1.2`, `TLSv1.3`",
+        default: SslProtocol::Tls13 => "`TLSv1.3`",
+        lists: false,
+        redact: false,
+        rule: "Only with `SSL` or `SASL_SSL` when not the default.",
+        check: |c| tls_option_fits(c, c.ssl_protocol != SslProtocol::Tls13),
     }
 }

@@ -13,6 +13,8 @@ use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
+use super::jaas::{parse_jaas, JaasError, JaasLogin};
+use super::value::OptionValue;
 use super::{OptionSpec, ProducerConfig, OPTIONS};
 use crate::error::{ConfigProblem, ProducerError};
 
@@ -29,6 +31,41 @@ pub(crate) const UNSUPPORTED_JAVA_PROPERTIES: &[(&str, &str)] = &[
     ),
     ("interceptor.classes", "Java classes cannot be used here"),
     ("metric.reporters", "Java classes cannot be used here"),
+    (
+        "ssl.truststore.password",
+        "not needed: only PEM trust stores are read, and they have no password",
+    ),
+    (
+        "ssl.keystore.password",
+        "not needed: only PEM key stores are read; encrypted private keys are not supported (decrypt with \
+         openssl pkey)",
+    ),
+    (
+        "ssl.cipher.suites",
+        "not supported: the cipher suites are rustls's defaults (TLS 1.2 and 1.3 AEAD suites only)",
+    ),
+    (
+        "ssl.keymanager.algorithm",
+        "Java's key manager cannot be used here; remove it (certificates are read from PEM)",
+    ),
+    (
+        "ssl.trustmanager.algorithm",
+        "Java's trust manager cannot be used here; remove it (CAs are read from PEM)",
+    ),
+    (
+        "ssl.provider",
+        "Java security providers cannot be used here; remove it",
+    ),
+    (
+        "ssl.secure.random.implementation",
+        "Java classes cannot be used here; remove it",
+    ),
+    ("ssl.engine.factory.class", "Java classes cannot be used here"),
+    (
+        "sasl.login.callback.handler.class",
+        "Java classes cannot be used here: give a token provider in code",
+    ),
+    ("sasl.kerberos.service.name", "GSSAPI (Kerberos) is not supported"),
 ];
 
 /// Java's default `retries`: "retry until `delivery.timeout.ms`", which is exactly
@@ -38,8 +75,8 @@ const RETRY_UNTIL_DEADLINE: u64 = i32::MAX as u64;
 /// A property with no field of its own: it sets other options, or only checks
 /// that the configuration asks for something the producer does.
 pub(crate) struct Property {
-    /// Kafka's Java name.
-    pub(crate) java: &'static str,
+    /// Kafka's Java name; `None` for a librdkafka-only property.
+    pub(crate) java: Option<&'static str>,
     /// librdkafka's names for the same property.
     pub(crate) librdkafka: &'static [&'static str],
     /// What it means here (Markdown, one paragraph; read by the docs generator).
@@ -51,29 +88,56 @@ pub(crate) struct Property {
     reset: fn(&mut ProducerConfig),
 }
 
+impl Property {
+    /// The key that names the property: Java's, else librdkafka's first.
+    pub(crate) fn main_key(&self) -> &'static str {
+        self.java.or(self.librdkafka.first().copied()).unwrap_or("")
+    }
+}
+
 /// The properties without a field, in the order the docs list them.
 pub(crate) static PROPERTIES: &[Property] = &[
     Property {
-        java: "sasl.jaas.config",
+        java: Some("sasl.jaas.config"),
         librdkafka: &[],
-        doc: "Sets `sasl_plain_username` and `sasl_plain_password` from a `PlainLoginModule` or \
-              `ScramLoginModule` line such as `org.apache.kafka.common.security.plain.PlainLoginModule \
-              required username=\"alice\" password=\"secret\";`. Other login modules are rejected. \
-              Errors never repeat the value.",
-        apply: |config, key, text| {
-            let (username, password) = parse_jaas(text)
-                .map_err(|reason| ProducerError::config(key, ConfigProblem::invalid(reason)))?;
-            config.sasl_plain_username = Some(username);
-            config.sasl_plain_password = Some(password);
-            Ok(())
-        },
+        doc: "One JAAS login module entry, read by `parse_jaas`. `PlainLoginModule` and `ScramLoginModule` \
+              (`org.apache.kafka.common.security.scram.ScramLoginModule required username=\"alice\" \
+              password=\"secret\";`) set `sasl_plain_username` and `sasl_plain_password`. \
+              `OAuthBearerLoginModule` sets `sasl_oauthbearer_unsecured_principal` from \
+              `unsecuredLoginStringClaim_sub`, `sasl_oauthbearer_unsecured_lifetime_ms` from \
+              `unsecuredLoginLifetimeSeconds`, and adds `extension_<key>` (or `unsecuredLoginExtension_<key>`) \
+              options to `sasl_oauthbearer_extensions`; with no options the token comes from a provider given \
+              in code. Values are quoted (`\\\"` and `\\\\` escape a quote and a backslash) or bare words; \
+              the entry ends with `;`. Other login modules (Kerberos, IAM) and OIDC options (`clientId`, \
+              `clientSecret`) are rejected. Errors never repeat a value.",
+        apply: apply_jaas,
         reset: |config| {
             config.sasl_plain_username = None;
             config.sasl_plain_password = None;
+            reset_oauthbearer(config);
         },
     },
     Property {
-        java: "retries",
+        java: None,
+        librdkafka: &["sasl.oauthbearer.config"],
+        doc: "librdkafka's unsecured-token settings, space-separated `name=value`: `principal=` sets \
+              `sasl_oauthbearer_unsecured_principal`, `lifeSeconds=` sets \
+              `sasl_oauthbearer_unsecured_lifetime_ms`, `extension_<key>=` adds to \
+              `sasl_oauthbearer_extensions`. `scope`, `scopeClaimName` and `principalClaimName` are rejected.",
+        apply: apply_oauthbearer_config,
+        reset: reset_oauthbearer,
+    },
+    Property {
+        java: None,
+        librdkafka: &["enable.sasl.oauthbearer.unsecure.jwt"],
+        doc: "librdkafka's switch for the unsecured token. Accepted as `true` or `false` for compatibility: \
+              here the unsecured token is built whenever `sasl_oauthbearer_unsecured_principal` is set (for \
+              example by `principal=` in `sasl.oauthbearer.config`), and never otherwise.",
+        apply: |_, key, text| bool_value(key, text).map(|_| ()),
+        reset: |_| {},
+    },
+    Property {
+        java: Some("retries"),
         librdkafka: &["message.send.max.retries"],
         doc: "Accepted only as `2147483647`, Java's default, which means \"retry until the delivery \
               deadline\": that is what this producer does, with `request_timeout_ms` (also settable as \
@@ -84,6 +148,91 @@ pub(crate) static PROPERTIES: &[Property] = &[
         reset: |_| {},
     },
 ];
+
+/// `sasl.jaas.config`: parse, interpret, then set the fields. Nothing changes on error.
+fn apply_jaas(config: &mut ProducerConfig, key: &str, text: &str) -> Result<(), ProducerError> {
+    let jaas_error = |e: JaasError| ProducerError::config(key, ConfigProblem::invalid(e.to_string()));
+    let login = parse_jaas(text)
+        .and_then(|jaas| jaas.login())
+        .map_err(jaas_error)?;
+    match login {
+        JaasLogin::Plain { username, password } | JaasLogin::Scram { username, password } => {
+            config.sasl_plain_username = Some(username);
+            config.sasl_plain_password = Some(password);
+        }
+        JaasLogin::OAuthBearer(login) => {
+            if let Some(principal) = login.unsecured_principal {
+                config.sasl_oauthbearer_unsecured_principal = Some(principal);
+            }
+            if let Some(lifetime) = login.unsecured_lifetime_ms {
+                config.sasl_oauthbearer_unsecured_lifetime_ms = lifetime;
+            }
+            config.sasl_oauthbearer_extensions.extend(login.extensions);
+        }
+    }
+    Ok(())
+}
+
+/// librdkafka's `sasl.oauthbearer.config`: `principal=p lifeSeconds=n extension_k=v`.
+fn apply_oauthbearer_config(config: &mut ProducerConfig, key: &str, text: &str) -> Result<(), ProducerError> {
+    let invalid = |why: String| ProducerError::config(key, ConfigProblem::invalid(why));
+    let mut principal = None;
+    let mut lifetime_ms = None;
+    let mut extensions = config.sasl_oauthbearer_extensions.clone();
+    for pair in text.split_whitespace() {
+        let (name, value) = pair
+            .split_once('=')
+            .ok_or_else(|| invalid("expected space-separated name=value pairs".to_owned()))?;
+        if name == "principal" {
+            principal = Some(value.to_owned());
+        } else if name == "lifeSeconds" {
+            let seconds: u64 = value.parse().map_err(|_| {
+                invalid(format!(
+                    "lifeSeconds: expected a whole number of seconds, got {value:?}"
+                ))
+            })?;
+            lifetime_ms = Some(
+                seconds
+                    .checked_mul(1000)
+                    .ok_or_else(|| invalid("lifeSeconds is too large".to_owned()))?,
+            );
+        } else if let Some(extension) = name.strip_prefix("extension_") {
+            extensions.insert(extension.to_owned(), value.to_owned());
+        } else if ["scope", "scopeClaimName", "principalClaimName"].contains(&name) {
+            return Err(ProducerError::config(
+                key,
+                ConfigProblem::unsupported(format!(
+                    "`{name}` is not supported: the unsecured token carries only the `sub` claim"
+                )),
+            ));
+        } else {
+            return Err(invalid(format!(
+                "unknown setting `{name}`: expected principal=, lifeSeconds= or extension_<key>="
+            )));
+        }
+    }
+    if principal.is_some() {
+        config.sasl_oauthbearer_unsecured_principal = principal;
+    }
+    if let Some(lifetime_ms) = lifetime_ms {
+        config.sasl_oauthbearer_unsecured_lifetime_ms = lifetime_ms;
+    }
+    config.sasl_oauthbearer_extensions = extensions;
+    Ok(())
+}
+
+/// Puts the OAUTHBEARER options that the JAAS and librdkafka properties set back to their defaults.
+fn reset_oauthbearer(config: &mut ProducerConfig) {
+    let defaults = ProducerConfig::default();
+    config.sasl_oauthbearer_unsecured_principal = defaults.sasl_oauthbearer_unsecured_principal;
+    config.sasl_oauthbearer_unsecured_lifetime_ms = defaults.sasl_oauthbearer_unsecured_lifetime_ms;
+    config.sasl_oauthbearer_extensions = defaults.sasl_oauthbearer_extensions;
+}
+
+/// `true` or `false`, for properties without a field.
+fn bool_value(key: &str, text: &str) -> Result<bool, ProducerError> {
+    <bool as OptionValue>::parse(key, text)
+}
 
 /// Accepts `retries` only when it asks for what the producer does.
 fn check_retries(key: &str, text: &str) -> Result<(), ProducerError> {
@@ -131,7 +280,7 @@ impl Key {
     fn slot(&self) -> Option<&'static str> {
         match self {
             Key::Option(spec) => Some(spec.name),
-            Key::Property(property) => Some(property.java),
+            Key::Property(property) => Some(property.main_key()),
             Key::Ignored => None,
         }
     }
@@ -145,7 +294,7 @@ fn lookup(key: &str) -> Result<Key, ProducerError> {
     }
     if let Some(property) = PROPERTIES
         .iter()
-        .find(|p| p.java == key || p.librdkafka.contains(&key))
+        .find(|p| p.java == Some(key) || p.librdkafka.contains(&key))
     {
         return Ok(Key::Property(property));
     }
@@ -155,8 +304,11 @@ fn lookup(key: &str) -> Result<Key, ProducerError> {
     if let Some(&(_, reason)) = UNSUPPORTED_JAVA_PROPERTIES.iter().find(|(name, _)| *name == key) {
         return Err(ProducerError::config(key, ConfigProblem::unsupported(reason)));
     }
-    if key.starts_with("ssl.") {
-        let why = "TLS options are not supported yet";
+    if key.starts_with("ssl.") || key.starts_with("ssl_") {
+        // A typo in a TLS key must not pass silently: say where the list is.
+        let why =
+            "unknown TLS option: the supported `ssl.*` keys (PEM files and text, hostname verification, \
+                   protocol versions) are listed in docs/configuration.md";
         return Err(ProducerError::config(key, ConfigProblem::unsupported(why)));
     }
     Err(ProducerError::config(key, ConfigProblem::UnknownOption))
@@ -206,7 +358,8 @@ impl ProducerConfig {
     /// accepted and ignored. On error the configuration is unchanged.
     ///
     /// `sasl.jaas.config` sets `sasl_plain_username` and `sasl_plain_password` from a
-    /// `PlainLoginModule` or `ScramLoginModule` line.
+    /// `PlainLoginModule` or `ScramLoginModule` line, and the OAUTHBEARER options
+    /// from an `OAuthBearerLoginModule` line.
     ///
     /// # Errors
     ///
@@ -277,6 +430,7 @@ impl OptionSpec {
     /// Every key that sets this option: its name, then Java's, then librdkafka's.
     pub(crate) fn keys(&self) -> impl Iterator<Item = &'static str> + '_ {
         std::iter::once(self.name)
+            .chain(self.aliases.iter().copied())
             .chain(self.java.iter().copied())
             .chain(self.librdkafka.iter().copied())
     }
@@ -300,67 +454,6 @@ impl OptionSpec {
             }
             other => other,
         }
-    }
-}
-
-/// Reads the username and password from a JAAS line such as
-/// `org.apache.kafka.common.security.plain.PlainLoginModule required username="u" password="p";`.
-///
-/// Errors never contain the text, which holds a password.
-fn parse_jaas(text: &str) -> Result<(String, String), String> {
-    let text = text.trim();
-    let (module, rest) = text
-        .split_once(char::is_whitespace)
-        .ok_or("expected `<LoginModule> required ...;`")?;
-    if !(module.ends_with(".PlainLoginModule") || module.ends_with(".ScramLoginModule")) {
-        return Err("only PlainLoginModule and ScramLoginModule are supported".to_owned());
-    }
-    let rest = rest.trim_start();
-    let (flag, mut rest) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
-    if !["required", "requisite", "sufficient", "optional"].contains(&flag.trim_end_matches(';')) {
-        return Err("expected a control flag (`required`) after the login module".to_owned());
-    }
-    let mut options: HashMap<String, String> = HashMap::new();
-    loop {
-        rest = rest.trim_start();
-        if rest.is_empty() || rest.starts_with(';') {
-            break;
-        }
-        let (name, after) = rest.split_once('=').ok_or("expected `name=value` options")?;
-        let name = name.trim();
-        let after = after.trim_start();
-        let (value, remaining) = if let Some(quoted) = after.strip_prefix('"') {
-            let mut value = String::new();
-            let mut chars = quoted.char_indices();
-            let mut end = None;
-            while let Some((i, c)) = chars.next() {
-                match c {
-                    '\\' => {
-                        if let Some((_, escaped)) = chars.next() {
-                            value.push(escaped);
-                        }
-                    }
-                    '"' => {
-                        end = Some(i + 1);
-                        break;
-                    }
-                    c => value.push(c),
-                }
-            }
-            let end = end.ok_or("unterminated quoted value")?;
-            (value, &quoted[end..])
-        } else {
-            let end = after
-                .find(|c: char| c.is_whitespace() || c == ';')
-                .unwrap_or(after.len());
-            (after[..end].to_owned(), &after[end..])
-        };
-        options.insert(name.to_owned(), value);
-        rest = remaining;
-    }
-    match (options.remove("username"), options.remove("password")) {
-        (Some(username), Some(password)) => Ok((username, password)),
-        _ => Err("expected both username=\"...\" and password=\"...\"".to_owned()),
     }
 }
 

@@ -6,7 +6,8 @@
 //! stopping at the first problem.
 
 use super::{
-    Acks, ProducerConfig, SecurityProtocol, MAX_DURATION_MS, MAX_IN_FLIGHT_IDEMPOTENT, MAX_SIZE, OPTIONS,
+    Acks, ProducerConfig, SaslMechanism, StoreType, MAX_DURATION_MS, MAX_IN_FLIGHT_IDEMPOTENT, MAX_SIZE,
+    OPTIONS,
 };
 use crate::error::{ConfigProblem, ProducerError};
 
@@ -33,7 +34,17 @@ impl ProducerConfig {
     /// * `request_timeout_ms`, `metadata_max_age_ms`, `connections_max_idle_ms` and
     ///   `transaction_timeout_ms` are at least 1; every `*_ms` option is at most
     ///   [`MAX_DURATION_MS`] (one year);
-    /// * `security_protocol` is `PLAINTEXT` (TLS and SASL are not supported yet).
+    /// * TLS options (`ssl_*`) only with `SSL` or `SASL_SSL`; the CA certificates,
+    ///   the client certificate and the client key each given one way at most; a
+    ///   client certificate with its key; Java store files declared `PEM`; no
+    ///   `ssl_password` (encrypted keys are not supported);
+    /// * PLAIN and SCRAM over `SASL_*` with a username and a password;
+    ///   OAUTHBEARER options only with OAUTHBEARER, a token or an unsecured
+    ///   principal but not both, and KIP-342 extension syntax. (OAUTHBEARER with
+    ///   neither expects a token provider given in code, which the runtime checks.)
+    ///
+    /// Files named by options are not read here: the runtime reads them when the
+    /// producer starts and reports an unreadable file as a configuration error.
     ///
     /// # Errors
     ///
@@ -120,13 +131,144 @@ pub(crate) fn check_max_in_flight(config: &ProducerConfig) -> CheckResult {
     Ok(())
 }
 
-/// TLS and SASL parse, so that configurations name them, but cannot be used yet.
-pub(crate) fn check_security_protocol(config: &ProducerConfig) -> CheckResult {
-    if config.security_protocol != SecurityProtocol::Plaintext {
+/// A TLS option is given (`given`) while `security_protocol` has no TLS. Java
+/// ignores such options with a warning; here they are an error, because the
+/// usual cause is a forgotten `security.protocol=SSL` and the result would be
+/// an unencrypted connection the user believes is secured.
+pub(crate) fn tls_option_fits(config: &ProducerConfig, given: bool) -> CheckResult {
+    if given && !config.security_protocol.uses_tls() {
         return Err(format!(
-            "{} is not supported yet: only PLAINTEXT is (TLS and SASL come later)",
+            "is a TLS option, but security_protocol is {}: set security_protocol to SSL or SASL_SSL, or remove it",
             config.security_protocol
         ));
+    }
+    Ok(())
+}
+
+/// A Java store file is given: its type must have been declared PEM (Java's
+/// default, JKS, cannot be read).
+pub(crate) fn store_is_pem(given: bool, store_type: Option<StoreType>, type_key: &str) -> CheckResult {
+    if given && store_type != Some(StoreType::Pem) {
+        return Err(format!(
+            "only PEM files are read: set {type_key}=PEM (Java's default type is JKS; convert a JKS or              PKCS12 store with openssl)"
+        ));
+    }
+    Ok(())
+}
+
+/// The CA certificates come from one place at most.
+pub(crate) fn check_trust(config: &ProducerConfig) -> CheckResult {
+    let given: Vec<&str> = [
+        ("ssl_cafile", config.ssl_cafile.is_some()),
+        (
+            "ssl_truststore_location",
+            config.ssl_truststore_location.is_some(),
+        ),
+        ("ssl_ca_pem", config.ssl_ca_pem.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, set)| set.then_some(name))
+    .collect();
+    tls_option_fits(config, !given.is_empty())?;
+    if given.len() > 1 {
+        return Err(format!(
+            "the CA certificates are given twice ({}): give one",
+            given.join(" and ")
+        ));
+    }
+    Ok(())
+}
+
+/// The client certificate and key: a certificate (file or PEM text) with a key
+/// (file or PEM text), or a PEM key store holding both, or nothing.
+pub(crate) fn check_client_identity(config: &ProducerConfig) -> CheckResult {
+    let c = config;
+    tls_option_fits(c, c.ssl_certfile.is_some())?;
+    let both = |file: &str, pem: &str, what: &str| {
+        format!("the client {what} is given both as a file ({file}) and as PEM text ({pem}): give one")
+    };
+    if c.ssl_certfile.is_some() && c.ssl_certificate_pem.is_some() {
+        return Err(both("ssl_certfile", "ssl_certificate_pem", "certificate"));
+    }
+    if c.ssl_keyfile.is_some() && c.ssl_key_pem.is_some() {
+        return Err(both("ssl_keyfile", "ssl_key_pem", "key"));
+    }
+    let cert = c.ssl_certfile.is_some() || c.ssl_certificate_pem.is_some();
+    let key = c.ssl_keyfile.is_some() || c.ssl_key_pem.is_some();
+    if c.ssl_keystore_location.is_some() && (cert || key) {
+        return Err("ssl_keystore_location holds the client certificate and key: do not also give ssl_certfile, ssl_certificate_pem, ssl_keyfile or ssl_key_pem"
+            .into());
+    }
+    match (cert, key) {
+        (true, false) => {
+            Err("a client certificate needs its private key: set ssl_keyfile or ssl_key_pem".into())
+        }
+        (false, true) => {
+            Err("a client private key needs its certificate: set ssl_certfile or ssl_certificate_pem".into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// PLAIN and SCRAM need both a username and a password when SASL is on.
+pub(crate) fn check_sasl_credentials(config: &ProducerConfig) -> CheckResult {
+    let c = config;
+    if c.security_protocol.uses_sasl()
+        && c.sasl_mechanism.uses_password()
+        && (c.sasl_plain_username.is_none() || c.sasl_plain_password.is_none())
+    {
+        return Err(format!(
+            "{} over {} needs sasl_plain_username and sasl_plain_password (librdkafka: sasl.username, sasl.password; Java: sasl.jaas.config)",
+            c.sasl_mechanism, c.security_protocol
+        ));
+    }
+    Ok(())
+}
+
+/// A username or password with OAUTHBEARER, which never sends them: a sign of a
+/// mechanism set by mistake.
+pub(crate) fn password_option_fits(config: &ProducerConfig, given: bool) -> CheckResult {
+    if given && config.sasl_mechanism == SaslMechanism::OAuthBearer {
+        return Err(
+            "is for PLAIN and SCRAM, but sasl_mechanism is OAUTHBEARER (which sends a token): remove it, or change sasl_mechanism"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// An OAUTHBEARER option with another mechanism.
+pub(crate) fn oauthbearer_option_fits(config: &ProducerConfig, given: bool) -> CheckResult {
+    if given && config.sasl_mechanism != SaslMechanism::OAuthBearer {
+        return Err(format!(
+            "is an OAUTHBEARER option, but sasl_mechanism is {}: set sasl_mechanism=OAUTHBEARER, or remove it",
+            config.sasl_mechanism
+        ));
+    }
+    Ok(())
+}
+
+/// KIP-342: extension keys are `[A-Za-z]+` and not `auth` (reserved for the
+/// token), values `[\x21-\x7E \t\r\n]+`.
+pub(crate) fn check_oauthbearer_extensions(config: &ProducerConfig) -> CheckResult {
+    let extensions = &config.sasl_oauthbearer_extensions;
+    oauthbearer_option_fits(config, !extensions.is_empty())?;
+    for (key, value) in extensions {
+        if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return Err(format!(
+                "the extension key {key:?} must be letters only (KIP-342)"
+            ));
+        }
+        if key == "auth" {
+            return Err("`auth` is reserved for the token and cannot be an extension key".into());
+        }
+        let printable = |b: u8| (0x21..=0x7e).contains(&b) || matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+        if value.is_empty() || !value.bytes().all(printable) {
+            // The value is not shown: extensions sometimes carry credentials.
+            return Err(format!(
+                "the value of the extension {key:?} must be printable ASCII, spaces or tabs, and not empty (KIP-342)"
+            ));
+        }
     }
     Ok(())
 }
