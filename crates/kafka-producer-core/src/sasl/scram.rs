@@ -99,7 +99,7 @@ impl ScramMechanism {
     }
 
     /// `Hi(password, salt, i)`: PBKDF2 with HMAC of this hash.
-    fn salted_password(self, password: &[u8], salt: &[u8], iterations: u32) -> Zeroizing<Vec<u8>> {
+    pub(crate) fn salted_password(self, password: &[u8], salt: &[u8], iterations: u32) -> Zeroizing<Vec<u8>> {
         let mut out = Zeroizing::new(match self {
             ScramMechanism::Sha256 => vec![0; 32],
             ScramMechanism::Sha512 => vec![0; 64],
@@ -111,14 +111,14 @@ impl ScramMechanism {
         out
     }
 
-    fn hmac(self, key: &[u8], data: &[u8]) -> Zeroizing<Vec<u8>> {
+    pub(crate) fn hmac(self, key: &[u8], data: &[u8]) -> Zeroizing<Vec<u8>> {
         match self {
             ScramMechanism::Sha256 => mac::<Hmac<Sha256>>(key, data),
             ScramMechanism::Sha512 => mac::<Hmac<Sha512>>(key, data),
         }
     }
 
-    fn hash(self, data: &[u8]) -> Zeroizing<Vec<u8>> {
+    pub(crate) fn hash(self, data: &[u8]) -> Zeroizing<Vec<u8>> {
         Zeroizing::new(match self {
             ScramMechanism::Sha256 => Sha256::digest(data).to_vec(),
             ScramMechanism::Sha512 => Sha512::digest(data).to_vec(),

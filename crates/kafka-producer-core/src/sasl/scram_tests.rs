@@ -1,4 +1,5 @@
 use super::*;
+use crate::sasl::tests::TestServer;
 
 const RFC7677_NONCE: &str = "rOprNGfwEbeRWgbNEkqO";
 const RFC7677_SERVER_FIRST: &str =
@@ -245,58 +246,6 @@ fn the_nonce_is_the_base64_of_the_callers_random_bytes() {
         .client_nonce()
         .bytes()
         .all(|b| (0x21..=0x7e).contains(&b) && b != b','));
-}
-
-/// The server's side of RFC 5802, written from the RFC independently of the
-/// client's flow: stores `StoredKey` / `ServerKey` for a password, checks a
-/// client-final message, answers with the signature.
-struct TestServer {
-    mechanism: ScramMechanism,
-    salt: Vec<u8>,
-    iterations: u32,
-    stored_key: Vec<u8>,
-    server_key: Vec<u8>,
-}
-
-impl TestServer {
-    fn new(mechanism: ScramMechanism, password: &str, salt: &[u8], iterations: u32) -> Self {
-        let salted = mechanism.salted_password(password.as_bytes(), salt, iterations);
-        let client_key = mechanism.hmac(&salted, b"Client Key");
-        TestServer {
-            mechanism,
-            salt: salt.to_vec(),
-            iterations,
-            stored_key: mechanism.hash(&client_key).to_vec(),
-            server_key: mechanism.hmac(&salted, b"Server Key").to_vec(),
-        }
-    }
-
-    fn server_first(&self, client_first: &[u8], server_nonce: &str) -> (String, String) {
-        let text = std::str::from_utf8(client_first).unwrap();
-        let bare = text.strip_prefix("n,,").unwrap();
-        let client_nonce = bare.split(",r=").nth(1).unwrap();
-        let first = format!(
-            "r={client_nonce}{server_nonce},s={},i={}",
-            BASE64.encode(&self.salt),
-            self.iterations
-        );
-        (bare.to_owned(), first)
-    }
-
-    /// `Some(server-final)` if the proof is right.
-    fn server_final(&self, bare: &str, server_first: &str, client_final: &[u8]) -> Option<String> {
-        let text = std::str::from_utf8(client_final).unwrap();
-        let (without_proof, proof) = text.split_once(",p=").unwrap();
-        let auth_message = format!("{bare},{server_first},{without_proof}");
-        let signature = self.mechanism.hmac(&self.stored_key, auth_message.as_bytes());
-        let proof = BASE64.decode(proof).unwrap();
-        let client_key: Vec<u8> = proof.iter().zip(signature.iter()).map(|(p, s)| p ^ s).collect();
-        if self.mechanism.hash(&client_key).as_slice() != self.stored_key.as_slice() {
-            return None;
-        }
-        let server_signature = self.mechanism.hmac(&self.server_key, auth_message.as_bytes());
-        Some(format!("v={}", BASE64.encode(&server_signature[..])))
-    }
 }
 
 #[test]
