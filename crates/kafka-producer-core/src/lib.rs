@@ -16,4 +16,5 @@ pub mod metadata;
 pub mod partition;
 pub mod partitioner;
 pub mod record;
+pub mod sasl;
 pub mod transaction;

@@ -23,7 +23,9 @@ use std::fmt;
 use kafka_wire::api::ApiKey;
 use kafka_wire::{DecodeError, ErrorCode};
 
+mod auth;
 mod details;
+pub use auth::*;
 pub use details::{
     BrokerId, ConfigProblem, ConnectFailure, Disconnect, EncodeFailure, IoFailure, Misuse,
     NegotiationFailure, ProtocolViolation, TlsFailure, TopicNameError,
