@@ -62,6 +62,7 @@ pub mod delivery;
 #[doc(hidden)]
 pub mod probe;
 mod producer;
+pub mod security;
 
 pub use actors::producer::{BeginTransaction, EndTransaction, SendOffsetsToTransaction};
 pub use actors::{DeliveryEvent, Flush, PartitionsFor, Produce, ProduceAll, ProducerActor, Stop, Subscribe};

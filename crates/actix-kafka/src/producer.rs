@@ -31,6 +31,7 @@ use crate::config::ProducerConfig;
 use crate::delivery::{DeliveryFuture, DeliveryResult, Group, Ticket};
 use crate::error::ProducerError;
 use crate::record::{wire_headers, Header, ProducerRecord, RecordMetadata};
+use crate::security::{ConnectionSecurity, ProducerBuilder};
 use kafka_wire::compression::Compression;
 use kafka_wire::record::RecordBatchBuilder;
 
@@ -113,11 +114,28 @@ impl Producer {
     /// Validates `config`, starts the actors in the current actix system, and
     /// waits until the cluster answers a metadata request (up to
     /// `max_block_ms`).
+    ///
+    /// TLS and SASL follow the configuration; [`Producer::builder`] can also
+    /// take a ready `rustls::ClientConfig` or an OAUTHBEARER token provider.
     pub async fn start(config: ProducerConfig) -> Result<Producer, ProducerError> {
-        config.validate()?;
+        ProducerBuilder::new(config).start().await
+    }
+
+    /// A builder, for what a configuration cannot hold (a TLS
+    /// `ClientConfig`, a token provider).
+    pub fn builder(config: ProducerConfig) -> ProducerBuilder {
+        ProducerBuilder::new(config)
+    }
+
+    /// Starts the actors over connections secured by `security` (the
+    /// configuration is validated already).
+    pub(crate) async fn start_with(
+        config: ProducerConfig,
+        security: Arc<ConnectionSecurity>,
+    ) -> Result<Producer, ProducerError> {
         let config = Arc::new(config);
         let deadline = Instant::now() + Duration::from_millis(config.max_block_ms);
-        let metadata = MetadataActor::new(config.clone()).start();
+        let metadata = MetadataActor::with_security(config.clone(), security).start();
         let (reply, answer) = oneshot::channel();
         metadata.do_send(AwaitCluster { deadline, reply });
         if let Err(e) = answer.await.unwrap_or(Err(ProducerError::Closed)) {

@@ -17,6 +17,7 @@ use crate::config::ProducerConfig;
 use crate::connection::{BrokerConnectionActor, Call, Close, ConnectionConfig};
 use crate::error::{Disconnect, ProducerError};
 use crate::metadata::{MetadataEvent, MetadataManager, RefreshConfig, TopicInfo};
+use crate::security::ConnectionSecurity;
 
 /// How often waiters' deadlines and the metadata age are checked.
 const TICK: Duration = Duration::from_millis(50);
@@ -112,11 +113,17 @@ pub struct MetadataActor {
     manager: MetadataManager<TopicReply, LeaderReply, ClusterReply>,
     connections: HashMap<i32, Addr<BrokerConnectionActor>>,
     listeners: Vec<Recipient<TopicsUpdated>>,
+    security: Arc<ConnectionSecurity>,
 }
 
 impl MetadataActor {
-    /// A metadata actor for `config`.
+    /// A metadata actor for `config`, over plaintext connections.
     pub fn new(config: Arc<ProducerConfig>) -> Self {
+        Self::with_security(config, ConnectionSecurity::plaintext())
+    }
+
+    /// A metadata actor whose connections use `security` (TLS, SASL).
+    pub fn with_security(config: Arc<ProducerConfig>, security: Arc<ConnectionSecurity>) -> Self {
         let manager = MetadataManager::new(RefreshConfig {
             bootstrap: config.bootstrap_addresses(),
             max_age: Duration::from_millis(config.metadata_max_age_ms),
@@ -127,6 +134,7 @@ impl MetadataActor {
             manager,
             connections: HashMap::new(),
             listeners: Vec::new(),
+            security,
         }
     }
 
@@ -135,7 +143,7 @@ impl MetadataActor {
             return conn.clone();
         }
         let c = &self.config;
-        let conn = BrokerConnectionActor::new(ConnectionConfig {
+        let config = ConnectionConfig {
             node_id,
             addr: addr.to_string(),
             client_id: c.client_id.clone(),
@@ -147,8 +155,8 @@ impl MetadataActor {
             idle_timeout: c.connections_max_idle(),
             // Transactions pin their versions per request (TxnProtocol).
             max_versions: Vec::new(),
-        })
-        .start();
+        };
+        let conn = BrokerConnectionActor::with_security(config, self.security.clone()).start();
         self.connections.insert(node_id, conn.clone());
         conn
     }

@@ -21,6 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::clock::Wakeup;
 use crate::error::{ConnectFailure, IoFailure, ProtocolViolation};
+use crate::security::ConnectionSecurity;
 
 use super::io::{establish, frames, write_loop, Established, Inbound, NoAckReply, PartitionReply, WriteJob};
 use super::{
@@ -40,6 +41,8 @@ pub struct BrokerConnectionActor {
     flush_scheduled: bool,
     /// The wake-up at the state's deadline.
     wakeup: Wakeup,
+    /// TLS and SASL, shared by the producer's connections.
+    security: Arc<ConnectionSecurity>,
 }
 
 /// The tasks of one open connection.
@@ -52,14 +55,20 @@ struct Socket {
 }
 
 impl BrokerConnectionActor {
-    /// An actor for the broker described by `config`. It connects on the first
-    /// message; start it with `.start()` inside an actix `System`.
+    /// An actor for the plaintext broker described by `config`. It connects
+    /// on the first message; start it with `.start()` inside an actix `System`.
     pub fn new(config: ConnectionConfig) -> Self {
+        Self::with_security(config, ConnectionSecurity::plaintext())
+    }
+
+    /// Like [`new`](Self::new), with TLS and SASL as `security` says.
+    pub fn with_security(config: ConnectionConfig, security: Arc<ConnectionSecurity>) -> Self {
         BrokerConnectionActor {
             state: ConnectionState::new(config),
             socket: None,
             flush_scheduled: false,
             wakeup: Wakeup::default(),
+            security,
         }
     }
 
@@ -72,7 +81,7 @@ impl BrokerConnectionActor {
         while let Some(event) = self.state.poll_event() {
             match event {
                 ConnectionEvent::Connect { generation } => {
-                    let attempt = establish(self.state.config().clone());
+                    let attempt = establish(self.state.config().clone(), self.security.clone());
                     ctx.spawn(
                         attempt
                             .into_actor(self)
@@ -139,9 +148,13 @@ impl BrokerConnectionActor {
                     buffer,
                     api_versions,
                     next_correlation_id,
+                    session_lifetime,
                 } = established;
                 self.state
                     .handle_connected(now, generation, api_versions, next_correlation_id);
+                if let Some(lifetime) = session_lifetime {
+                    self.state.handle_session_lifetime(now, generation, lifetime);
+                }
                 if self.state.is_connected(generation) {
                     let (read_half, write_half) = tokio::io::split(stream);
                     let decoder = FrameDecoder::new(self.state.config().max_frame_size);

@@ -546,7 +546,10 @@ impl<P, V> ConnectionState<P, V> {
             return;
         }
         let generation = link.generation;
-        tracing::debug!(node_id = self.node_id(), "renewing the SASL session: reconnecting");
+        tracing::debug!(
+            node_id = self.node_id(),
+            "renewing the SASL session: reconnecting"
+        );
         self.phase = Phase::Idle;
         self.events.push_back(ConnectionEvent::Close { generation });
         if self.has_work() {

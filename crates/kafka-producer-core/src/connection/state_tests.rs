@@ -506,7 +506,11 @@ fn a_sasl_session_is_renewed_by_draining_then_reconnecting_without_failing_or_re
     s.handle_call(renew_at, call("second", &log));
     s.handle_call(renew_at, call("third", &log));
     assert!(writes(&events(&mut s)).is_empty(), "no write once renewal is due");
-    assert_eq!(s.poll_deadline(), Some(t0 + TIMEOUT), "only the answer in flight (or its timeout) is awaited");
+    assert_eq!(
+        s.poll_deadline(),
+        Some(t0 + TIMEOUT),
+        "only the answer in flight (or its timeout) is awaited"
+    );
 
     // The answer comes back on the old connection, which then closes and reconnects at once.
     let t1 = renew_at + Duration::from_millis(5);
@@ -518,7 +522,11 @@ fn a_sasl_session_is_renewed_by_draining_then_reconnecting_without_failing_or_re
         other => panic!("expected close then connect, got {other:?}"),
     }
     s.handle_connected(t1, g + 1, broker_versions(), 2);
-    assert_eq!(writes(&events(&mut s)), ["second#2@v12", "third#3@v12"], "queued calls keep their order");
+    assert_eq!(
+        writes(&events(&mut s)),
+        ["second#2@v12", "third#3@v12"],
+        "queued calls keep their order"
+    );
     assert_eq!(*log.borrow(), ["first: answered #2 v12"], "nothing failed");
 }
 

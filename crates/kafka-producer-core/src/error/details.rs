@@ -143,6 +143,17 @@ pub enum ConnectFailure {
     /// The TLS handshake failed (`security_protocol` `SSL` or `SASL_SSL`).
     #[error("TLS: {0}")]
     Tls(#[source] TlsFailure),
+    /// SASL authentication failed (`security_protocol` `SASL_PLAINTEXT` or
+    /// `SASL_SSL`).
+    #[error("SASL: {0}")]
+    Sasl(#[source] super::AuthenticationFailure),
+    /// No credentials could be obtained for SASL: the OAUTHBEARER token
+    /// provider failed (or the OS random number generator did). Retried.
+    #[error("no SASL credentials: {reason}")]
+    CredentialsUnavailable {
+        /// What the provider said.
+        reason: String,
+    },
 }
 
 impl ConnectFailure {
@@ -153,6 +164,7 @@ impl ConnectFailure {
     pub fn is_authentication(&self) -> bool {
         match self {
             ConnectFailure::Tls(tls) => tls.is_authentication(),
+            ConnectFailure::Sasl(sasl) => !sasl.is_retriable(),
             ConnectFailure::Negotiation(NegotiationFailure::TlsAnswer) => true,
             _ => false,
         }

@@ -274,7 +274,11 @@ fn an_authentication_failure_answers_every_waiter_at_once_and_slows_refreshes() 
             other => panic!("unexpected {other:?}"),
         }
     }
-    assert_eq!(answered.len(), 2, "both waiters answered without waiting for their deadline");
+    assert_eq!(
+        answered.len(),
+        2,
+        "both waiters answered without waiting for their deadline"
+    );
     // The next attempt waits a second, not retry_backoff (100 ms).
     assert!(m.poll_refresh(t0 + 500 * MS).is_none());
     assert!(m.poll_refresh(t0 + 1006 * MS).is_some());
@@ -287,6 +291,9 @@ fn a_refused_connection_keeps_waiters_waiting() {
     m.handle_await_cluster(t0 + 60_000 * MS, 1);
     m.poll_refresh(t0).expect("first refresh");
     m.handle_refresh_failed(refused(), t0 + 5 * MS);
-    assert!(m.poll_event().is_none(), "a retriable failure is retried until the deadline");
+    assert!(
+        m.poll_event().is_none(),
+        "a retriable failure is retried until the deadline"
+    );
     assert!(m.poll_refresh(t0 + 105 * MS).is_some());
 }

@@ -1,0 +1,458 @@
+//! TLS with rustls: building the `ClientConfig` from the producer's options,
+//! the handshake, and turning rustls' errors into [`TlsFailure`]s.
+//!
+//! Trust comes from one place: a PEM CA file or PEM text when given, else the
+//! operating system's store (`rustls-native-certs`, as librdkafka and the
+//! Java client use the platform's; an embedded list such as webpki-roots
+//! would go stale inside a long-lived binary and ignore corporate CAs that
+//! an administrator installed). Verification checks the chain, the validity
+//! period and the host name; with `ssl_endpoint_identification_algorithm =
+//! none` only the name check is skipped, never the chain.
+//!
+//! The verified name (and the SNI) is the host of the address the producer
+//! connects to: the broker's advertised listener from the metadata, or the
+//! bootstrap entry before the first metadata answer. An IP address verifies
+//! against the certificate's IP SANs.
+
+use std::path::Path;
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+use tokio_rustls::TlsConnector;
+
+use crate::config::{EndpointIdentification, ProducerConfig, SslProtocol, TlsVersions};
+use crate::error::{ConfigProblem, IoFailure, ProducerError, TlsFailure};
+
+/// Where a certificate or key comes from.
+#[derive(Clone, PartialEq, Eq)]
+pub enum PemSource {
+    /// A PEM file, read when the producer starts.
+    File(String),
+    /// PEM text given in the configuration.
+    Text(String),
+}
+
+impl std::fmt::Debug for PemSource {
+    // PEM text may be a private key: never print it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PemSource::File(path) => f.debug_tuple("File").field(path).finish(),
+            PemSource::Text(_) => f.write_str("Text(<redacted>)"),
+        }
+    }
+}
+
+/// What the TLS side of a connection needs, as the configuration states it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsOptions {
+    /// The CA certificates to trust; `None` trusts the operating system's store.
+    pub ca: Option<PemSource>,
+    /// The client certificate chain and its key, for mutual TLS.
+    pub client_identity: Option<(PemSource, PemSource)>,
+    /// Whether the broker's certificate must name the host connected to
+    /// (`ssl_endpoint_identification_algorithm = https`, the default).
+    pub verify_hostname: bool,
+    /// Whether TLS 1.2 and TLS 1.3 are enabled (at least one).
+    pub tls12: bool,
+    /// See `tls12`.
+    pub tls13: bool,
+}
+
+impl Default for TlsOptions {
+    fn default() -> Self {
+        TlsOptions {
+            ca: None,
+            client_identity: None,
+            verify_hostname: true,
+            tls12: true,
+            tls13: true,
+        }
+    }
+}
+
+impl TlsOptions {
+    /// The TLS options a validated configuration states. A PEM key store
+    /// (`ssl.keystore.location`) holds both the key and the chain.
+    pub fn from_config(config: &ProducerConfig) -> TlsOptions {
+        let file = |path: &Option<String>| path.clone().map(PemSource::File);
+        let text = |pem: &Option<String>| pem.clone().map(PemSource::Text);
+        let ca = file(&config.ssl_cafile)
+            .or_else(|| file(&config.ssl_truststore_location))
+            .or_else(|| text(&config.ssl_ca_pem));
+        let chain = file(&config.ssl_certfile)
+            .or_else(|| text(&config.ssl_certificate_pem))
+            .or_else(|| file(&config.ssl_keystore_location));
+        let key = file(&config.ssl_keyfile)
+            .or_else(|| text(&config.ssl_key_pem))
+            .or_else(|| file(&config.ssl_keystore_location));
+        let versions = match (config.ssl_enabled_protocols, config.ssl_protocol) {
+            (Some(enabled), _) => enabled,
+            (None, SslProtocol::Tls12) => TlsVersions {
+                tls12: true,
+                tls13: false,
+            },
+            (None, _) => TlsVersions::ALL,
+        };
+        TlsOptions {
+            ca,
+            client_identity: chain.zip(key),
+            verify_hostname: config.ssl_endpoint_identification_algorithm == EndpointIdentification::Https,
+            tls12: versions.tls12,
+            tls13: versions.tls13,
+        }
+    }
+}
+
+/// Builds the rustls configuration for `options`, reading the PEM files.
+/// Every problem is a configuration error naming the option.
+pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, ProducerError> {
+    // ring, not aws-lc-rs: no C/CMake build on the user's machine. ring lacks
+    // the post-quantum key exchange rustls now deprecates it for, which
+    // brokers on the JDKs Kafka supports (17-23) do not offer either.
+    #[allow(deprecated)]
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut versions = Vec::new();
+    if options.tls13 {
+        versions.push(&rustls::version::TLS13);
+    }
+    if options.tls12 {
+        versions.push(&rustls::version::TLS12);
+    }
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&versions)
+        .map_err(|e| config_error("ssl_enabled_protocols", e.to_string()))?;
+    let roots = Arc::new(root_store(options.ca.as_ref())?);
+    let verifier = WebPkiServerVerifier::builder_with_provider(roots, provider)
+        .build()
+        .map_err(|e| config_error("ssl_ca_location", e.to_string()))?;
+    let builder = if options.verify_hostname {
+        builder.with_webpki_verifier(verifier)
+    } else {
+        static WARNED: Once = Once::new();
+        WARNED.call_once(|| {
+            tracing::warn!(
+                "ssl_endpoint_identification_algorithm is none: broker certificates are checked against \
+                 the CA but not against the broker's host name"
+            )
+        });
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AnyNameVerifier(verifier)))
+    };
+    let config = match &options.client_identity {
+        None => builder.with_no_client_auth(),
+        Some((chain, key)) => {
+            let chain = certificates(chain, "ssl_certificate_location")?;
+            let key = private_key(key)?;
+            builder.with_client_auth_cert(chain, key).map_err(|e| {
+                config_error(
+                    "ssl_key_location",
+                    format!("the key does not fit the certificate: {e}"),
+                )
+            })?
+        }
+    };
+    Ok(Arc::new(config))
+}
+
+fn config_error(option: &str, rule: impl Into<String>) -> ProducerError {
+    ProducerError::Config {
+        option: option.to_string(),
+        problem: ConfigProblem::BrokenRule { rule: rule.into() },
+    }
+}
+
+fn root_store(ca: Option<&PemSource>) -> Result<RootCertStore, ProducerError> {
+    let mut roots = RootCertStore::empty();
+    match ca {
+        Some(source) => {
+            for cert in certificates(source, "ssl_ca_location")? {
+                roots.add(cert).map_err(|e| {
+                    config_error("ssl_ca_location", format!("not a usable CA certificate: {e}"))
+                })?;
+            }
+        }
+        None => {
+            let found = rustls_native_certs::load_native_certs();
+            let (added, _ignored) = roots.add_parsable_certificates(found.certs);
+            if added == 0 {
+                let why = found
+                    .errors
+                    .first()
+                    .map(|e| format!(" ({e})"))
+                    .unwrap_or_default();
+                return Err(config_error(
+                    "ssl_ca_location",
+                    format!("no CA certificates in the operating system's store{why}; set ssl_ca_location"),
+                ));
+            }
+        }
+    }
+    Ok(roots)
+}
+
+/// The PEM text of `source`, read from its file if it is one.
+fn pem_text(source: &PemSource, option: &str) -> Result<Vec<u8>, ProducerError> {
+    match source {
+        PemSource::Text(text) => Ok(text.as_bytes().to_vec()),
+        PemSource::File(path) => std::fs::read(Path::new(path))
+            .map_err(|e| config_error(option, format!("cannot read {path}: {e}"))),
+    }
+}
+
+fn certificates(source: &PemSource, option: &str) -> Result<Vec<CertificateDer<'static>>, ProducerError> {
+    let pem = pem_text(source, option)?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| config_error(option, format!("bad PEM: {e}")))?;
+    if certs.is_empty() {
+        return Err(config_error(option, "no PEM CERTIFICATE found"));
+    }
+    Ok(certs)
+}
+
+fn private_key(source: &PemSource) -> Result<PrivateKeyDer<'static>, ProducerError> {
+    const OPTION: &str = "ssl_key_location";
+    let pem = pem_text(source, OPTION)?;
+    let text = String::from_utf8_lossy(&pem);
+    if text.contains("ENCRYPTED PRIVATE KEY") || text.contains("Proc-Type: 4,ENCRYPTED") {
+        return Err(config_error(
+            OPTION,
+            "encrypted private keys are not supported; decrypt it with `openssl pkey -in KEY -out PLAIN`",
+        ));
+    }
+    PrivateKeyDer::from_pem_slice(&pem).map_err(|e| {
+        config_error(
+            OPTION,
+            format!("no usable PEM private key (PKCS#8, PKCS#1 or SEC1): {e}"),
+        )
+    })
+}
+
+/// The standard verifier, minus the host name check (chain, validity and
+/// signatures still verified).
+#[derive(Debug)]
+struct AnyNameVerifier(Arc<WebPkiServerVerifier>);
+
+impl ServerCertVerifier for AnyNameVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match self
+            .0
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        {
+            // The verifier checks the name last, so the chain is good here.
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+}
+
+/// The host part of `host:port` (`[v6]:port` included), as the name to verify.
+pub fn host_of(addr: &str) -> &str {
+    let host = addr.rsplit_once(':').map_or(addr, |(host, _port)| host);
+    host.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
+}
+
+/// Runs the TLS handshake over `tcp`, verifying the broker as `host`.
+pub async fn handshake(
+    config: Arc<ClientConfig>,
+    host: &str,
+    tcp: TcpStream,
+    timeout: Duration,
+) -> Result<TlsStream<TcpStream>, TlsFailure> {
+    let name = ServerName::try_from(host.to_string()).map_err(|_| TlsFailure::BadCertificate {
+        reason: format!("{host:?} is neither a DNS name nor an IP address"),
+    })?;
+    let connect = TlsConnector::from(config).connect(name, tcp);
+    match tokio::time::timeout(timeout, connect).await {
+        Ok(Ok(stream)) => Ok(stream),
+        Ok(Err(e)) => Err(failure_of(&e, host)),
+        Err(_) => Err(TlsFailure::TimedOut {
+            after_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+        }),
+    }
+}
+
+/// What an I/O error from a TLS stream means: rustls' errors travel inside
+/// `io::Error`. A TLS 1.3 server reports a refused client certificate only
+/// after the client's handshake is done, so this also applies to the first
+/// reads after it.
+pub fn failure_of(error: &std::io::Error, host: &str) -> TlsFailure {
+    if let Some(tls) = error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        return failure_of_rustls(tls, host);
+    }
+    if error.kind() == std::io::ErrorKind::UnexpectedEof {
+        return TlsFailure::ClosedDuringHandshake;
+    }
+    TlsFailure::Io(IoFailure::from(error))
+}
+
+/// Whether `error` carries a rustls error (so it is about TLS, not the socket).
+pub fn is_tls_error(error: &std::io::Error) -> bool {
+    error
+        .get_ref()
+        .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
+}
+
+fn failure_of_rustls(error: &rustls::Error, host: &str) -> TlsFailure {
+    use rustls::Error as E;
+    match error {
+        E::InvalidCertificate(cert) => match cert {
+            CertificateError::UnknownIssuer => TlsFailure::UnknownIssuer,
+            CertificateError::NotValidForName => TlsFailure::NameMismatch {
+                expected: host.to_string(),
+                presented: Vec::new(),
+            },
+            CertificateError::NotValidForNameContext { presented, .. } => TlsFailure::NameMismatch {
+                expected: host.to_string(),
+                presented: presented.clone(),
+            },
+            CertificateError::Expired => TlsFailure::Expired {
+                not_after_unix_s: None,
+            },
+            CertificateError::ExpiredContext { not_after, .. } => TlsFailure::Expired {
+                not_after_unix_s: Some(not_after.as_secs()),
+            },
+            CertificateError::NotValidYet => TlsFailure::NotYetValid {
+                not_before_unix_s: None,
+            },
+            CertificateError::NotValidYetContext { not_before, .. } => TlsFailure::NotYetValid {
+                not_before_unix_s: Some(not_before.as_secs()),
+            },
+            other => TlsFailure::BadCertificate {
+                reason: format!("{other:?}"),
+            },
+        },
+        E::AlertReceived(alert) => TlsFailure::AlertReceived {
+            alert: format!("{alert:?}"),
+        },
+        E::InvalidMessage(_) | E::InappropriateMessage { .. } | E::InappropriateHandshakeMessage { .. } => {
+            TlsFailure::NotTls {
+                detail: error.to_string(),
+            }
+        }
+        other => TlsFailure::Handshake {
+            reason: other.to_string(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_verified_name_is_the_host_of_the_address() {
+        assert_eq!(host_of("broker-1.example.com:9093"), "broker-1.example.com");
+        assert_eq!(host_of("127.0.0.1:9093"), "127.0.0.1");
+        assert_eq!(host_of("[::1]:9093"), "::1");
+        assert_eq!(host_of("localhost"), "localhost");
+    }
+
+    #[test]
+    fn an_encrypted_key_is_refused_clearly() {
+        let key = PemSource::Text(
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n".into(),
+        );
+        let error = private_key(&key).unwrap_err().to_string();
+        assert!(
+            error.contains("encrypted private keys are not supported"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn pem_text_is_never_printed() {
+        let source = PemSource::Text("-----BEGIN PRIVATE KEY-----\nsecret\n".into());
+        assert_eq!(format!("{source:?}"), "Text(<redacted>)");
+        let options = TlsOptions {
+            client_identity: Some((PemSource::File("c.pem".into()), source)),
+            ..TlsOptions::default()
+        };
+        assert!(!format!("{options:?}").contains("secret"));
+    }
+
+    #[test]
+    fn an_unreadable_or_empty_ca_is_a_config_error() {
+        let missing = PemSource::File("/nonexistent/ca.pem".into());
+        let error = root_store(Some(&missing)).unwrap_err();
+        assert!(
+            matches!(error, ProducerError::Config { ref option, .. } if option == "ssl_ca_location"),
+            "{error}"
+        );
+        let empty = PemSource::Text("not pem".into());
+        let error = root_store(Some(&empty)).unwrap_err().to_string();
+        assert!(error.contains("no PEM CERTIFICATE"), "{error}");
+    }
+
+    #[test]
+    fn rustls_errors_map_to_typed_failures() {
+        let io = |e: rustls::Error| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
+        assert_eq!(
+            failure_of(
+                &io(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)),
+                "h"
+            ),
+            TlsFailure::UnknownIssuer
+        );
+        let alert = failure_of(
+            &io(rustls::Error::AlertReceived(
+                rustls::AlertDescription::CertificateRequired,
+            )),
+            "h",
+        );
+        assert_eq!(
+            alert,
+            TlsFailure::AlertReceived {
+                alert: "CertificateRequired".into()
+            }
+        );
+        let eof = std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "eof");
+        assert_eq!(failure_of(&eof, "h"), TlsFailure::ClosedDuringHandshake);
+        assert!(!TlsFailure::ClosedDuringHandshake.is_authentication());
+        assert!(TlsFailure::UnknownIssuer.is_authentication());
+    }
+}
