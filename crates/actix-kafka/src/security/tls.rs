@@ -348,7 +348,7 @@ fn failure_of_rustls(error: &rustls::Error, host: &str) -> TlsFailure {
             },
             CertificateError::NotValidForNameContext { presented, .. } => TlsFailure::NameMismatch {
                 expected: host.to_string(),
-                presented: presented.clone(),
+                presented: presented.iter().map(|name| plain_name(name)).collect(),
             },
             CertificateError::Expired => TlsFailure::Expired {
                 not_after_unix_s: None,
@@ -380,8 +380,25 @@ fn failure_of_rustls(error: &rustls::Error, host: &str) -> TlsFailure {
     }
 }
 
+/// A presented name as rustls prints it (`DnsName("a.example")`,
+/// `IpAddress(127.0.0.1)`), without the wrapping: `a.example`, `127.0.0.1`.
+fn plain_name(name: &str) -> String {
+    let inner = name
+        .split_once('(')
+        .and_then(|(_, rest)| rest.strip_suffix(')'))
+        .unwrap_or(name);
+    inner.trim_matches('"').to_string()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn presented_names_lose_their_wrapping() {
+        assert_eq!(plain_name("DnsName(\"wrong.example.com\")"), "wrong.example.com");
+        assert_eq!(plain_name("IpAddress(127.0.0.1)"), "127.0.0.1");
+        assert_eq!(plain_name("plain"), "plain");
+    }
+
     use super::*;
 
     #[test]
