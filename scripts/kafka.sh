@@ -665,7 +665,7 @@ secure_acl() { # ARGS...: one AclCommand --add
 # stamp with the cluster id records it.
 secure_setup() {
     local dir=$SECURE_DIR stamp pids=() pid t m failed=0
-    stamp="setup v1 $(sed -n 's/^cluster.id=//p' "$dir/data/meta.properties")"
+    stamp="setup v2 $(sed -n 's/^cluster.id=//p' "$dir/data/meta.properties")"
     [ -f "$dir/setup.stamp" ] && [ "$(cat "$dir/setup.stamp")" = "$stamp" ] && return 0
     log "creating the secured node's topics and ACLs"
     # Every tool is a JVM: run them side by side.
@@ -688,6 +688,9 @@ secure_setup() {
     secure_acl "${everyone[@]}" --operation IdempotentWrite --cluster &
     pids+=($!)
     secure_acl --allow-principal User:alice --operation All --group '*' --transactional-id '*' &
+    pids+=($!)
+    # ... and the others of that list may consume in any group (the console consumer's included).
+    secure_acl "${everyone[@]:2}" --operation Read --group '*' &
     pids+=($!)
     # carol: write acl-ok*, describe acl-nowrite, nothing on acl-hidden; txn ids acl-txn-ok*; group acl-group-ok.
     secure_acl --allow-principal User:carol --operation Write --operation Describe \
