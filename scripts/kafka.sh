@@ -14,6 +14,9 @@
 #                                127.0.0.1:19092,19094,19096; controllers 19093,19095,19097)
 #   node-stop N | node-kill N    SIGTERM / SIGKILL node N (1-3) of the cluster
 #   node-start N                 restart node N with its data; waits until it serves
+#   secure-up | secure-down      start / stop the secured node (TLS, mTLS, SASL, ACLs) on
+#                                127.0.0.1:9300-9309; secure-up returns once its ACLs apply
+#   secure-status                its listeners, and whether it runs (exit 3 if not)
 #   status                       list the known nodes and whether they run
 #   stop-all                     stop every node this script started
 #   clean                        delete all broker state (refused while a node runs)
@@ -37,6 +40,7 @@
 #   KAFKA_START_TIMEOUT seconds to wait for brokers to serve (90)
 #   BOOTSTRAP           bootstrap servers for the tool wrappers (127.0.0.1:$KAFKA_PORT)
 set -euo pipefail
+shopt -s extglob # format_node redacts passwords with *(...)
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CONF_DIR=$REPO/integration/kafka
@@ -140,6 +144,30 @@ new_cluster_id() { # 16 random bytes, base64url without padding, like Kafka's Uu
     echo "$id"
 }
 
+tuning_props() { # RF MIN_ISR: the test-friendly settings every node shares
+    cat <<EOF
+num.network.threads=2
+num.io.threads=4
+num.recovery.threads.per.data.dir=1
+num.partitions=1
+# Tests write records with old explicit timestamps (1970, 2017, ...); time-based
+# retention (first check 30 s after start) would delete them before the read-back.
+log.retention.ms=-1
+default.replication.factor=$1
+auto.create.topics.enable=false
+delete.topic.enable=true
+group.initial.rebalance.delay.ms=0
+offsets.topic.num.partitions=3
+offsets.topic.replication.factor=$1
+transaction.state.log.num.partitions=3
+transaction.state.log.replication.factor=$1
+transaction.state.log.min.isr=$2
+share.coordinator.state.topic.num.partitions=3
+share.coordinator.state.topic.replication.factor=$1
+share.coordinator.state.topic.min.isr=$2
+EOF
+}
+
 write_props() { # DIR NODE_ID PORT CONTROLLER_PORT VOTERS RF MIN_ISR
     local dir=$1 rf=$6 isr=$7
     cat >"$dir/server.properties" <<EOF
@@ -153,25 +181,7 @@ listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
 log.dirs=$dir/data
-num.network.threads=2
-num.io.threads=4
-num.recovery.threads.per.data.dir=1
-num.partitions=1
-# Tests write records with old explicit timestamps (1970, 2017, ...); time-based
-# retention (first check 30 s after start) would delete them before the read-back.
-log.retention.ms=-1
-default.replication.factor=$rf
-auto.create.topics.enable=false
-delete.topic.enable=true
-group.initial.rebalance.delay.ms=0
-offsets.topic.num.partitions=3
-offsets.topic.replication.factor=$rf
-transaction.state.log.num.partitions=3
-transaction.state.log.replication.factor=$rf
-transaction.state.log.min.isr=$isr
-share.coordinator.state.topic.num.partitions=3
-share.coordinator.state.topic.replication.factor=$rf
-share.coordinator.state.topic.min.isr=$isr
+$(tuning_props "$rf" "$isr")
 EOF
 }
 
@@ -179,7 +189,8 @@ format_node() { # DIR CLUSTER_ID [StorageTool args...]
     local dir=$1 id=$2
     shift 2
     [ -f "$dir/data/meta.properties" ] && return 0
-    log "formatting ${dir#"$STATE"/} (cluster id $id${*:+, $*})"
+    local shown=${*//password=\"*([^\"])\"/password=<redacted>}
+    log "formatting ${dir#"$STATE"/} (cluster id $id${shown:+, $shown})"
     mkdir -p "$dir/logs"
     tool kafka.tools.StorageTool format --config "$dir/server.properties" \
         --cluster-id "$id" "$@" >"$dir/logs/format.log" 2>&1 ||
@@ -438,11 +449,359 @@ cmd_node_start() {
     log "node $1 serves on 127.0.0.1:$(node_port "$dir")"
 }
 
+# ---------------------------------------------------------------- secured node
+# One combined KRaft node where every client listener authenticates (TLS,
+# mTLS, SASL), with StandardAuthorizer ACLs. The controller and the
+# inter-broker listener are SASL_PLAINTEXT/PLAIN as `admin`, the only super
+# user, so no unauthenticated principal is ever super. Ports and users are
+# listed in integration/kafka/README.md ("The secured node") and mirrored in
+# integration/src/secure.rs.
+
+SECURE_DIR=$STATE/secure
+SECURE_CERTS=$SECURE_DIR/certs
+SECURE_CLIENTS=$SECURE_DIR/clients
+SECURE_STORE_PASS=test-store-pass # certs.sh's PKCS12 password
+SECURE_REAUTH_MS=3000
+# NAME PORT PROTOCOL, in the order of `listeners`.
+SECURE_LISTENERS=(
+    "CONTROLLER 9300 SASL_PLAINTEXT"
+    "INTERNAL 9301 SASL_PLAINTEXT"
+    "SSL 9302 SSL"
+    "MTLS 9303 SSL"
+    "SSL_WRONG_NAME 9304 SSL"
+    "SSL_EXPIRED 9305 SSL"
+    "SASL_PLAINTEXT 9306 SASL_PLAINTEXT"
+    "SASL_PLAINTEXT_REAUTH 9308 SASL_PLAINTEXT"
+    "SASL_SSL_REAUTH 9309 SASL_SSL"
+    "SASL_SSL 9307 SASL_SSL" # last: `status` shows the last advertised port
+)
+SECURE_INTERNAL=127.0.0.1:9301
+SECURE_USERS=(admin alice carol dave 'we,ird=user') # password: <name>-secret
+SECURE_MECHANISMS=(PLAIN SCRAM-SHA-256 SCRAM-SHA-512 OAUTHBEARER)
+# Users and mechanisms are parts of client file names; `we,ird=user` would make an awkward one.
+user_slug() { if [ "$1" = 'we,ird=user' ]; then echo weird; else echo "$1"; fi; }
+mech_slug() {
+    case "$1" in
+        PLAIN) echo plain ;;
+        SCRAM-SHA-256) echo scram256 ;;
+        SCRAM-SHA-512) echo scram512 ;;
+        OAUTHBEARER) echo oauthbearer ;;
+    esac
+}
+
+# Prints TEMPLATE once per listener, with {name}, {port} and {proto}
+# replaced, joined by SEPARATOR, leaving out the listener named SKIP.
+secure_listener_list() { # SEPARATOR TEMPLATE [SKIP]
+    local entry name port proto line out=() skip=${3:-}
+    for entry in "${SECURE_LISTENERS[@]}"; do
+        read -r name port proto <<<"$entry"
+        [ "$name" = "$skip" ] && continue
+        line=${2//\{name\}/$name}
+        line=${line//\{port\}/$port}
+        out+=("${line//\{proto\}/$proto}")
+    done
+    local IFS=$1
+    echo "${out[*]}"
+}
+secure_ports() { secure_listener_list ' ' '{port}'; }
+
+# A PlainLoginModule entry that accepts every test user (user_<name> options,
+# quoted because of `we,ird=user`), logging in itself as USER if given.
+plain_jaas() { # [USER]
+    local u users=""
+    for u in "${SECURE_USERS[@]}"; do users+=" \"user_$u\"=\"$u-secret\""; done
+    echo "org.apache.kafka.common.security.plain.PlainLoginModule required${1:+ username=\"$1\" password=\"$1-secret\"}$users;"
+}
+
+keystore_props() { # LISTENER KEYSTORE
+    echo "listener.name.$1.ssl.keystore.type=PKCS12"
+    echo "listener.name.$1.ssl.keystore.location=$SECURE_CERTS/$2"
+    echo "listener.name.$1.ssl.keystore.password=$SECURE_STORE_PASS"
+}
+
+sasl_props() { # LISTENER
+    local l=$1 mechs
+    mechs=$(
+        IFS=,
+        echo "${SECURE_MECHANISMS[*]}"
+    )
+    echo "listener.name.$l.sasl.enabled.mechanisms=$mechs"
+    echo "listener.name.$l.plain.sasl.jaas.config=$(plain_jaas)"
+    echo "listener.name.$l.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;"
+    echo "listener.name.$l.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;"
+    # The server side logs in too (the unsecured login handler needs a subject).
+    echo "listener.name.$l.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub=\"admin\";"
+}
+
+write_secure_props() {
+    local dir=$SECURE_DIR
+    cat >"$dir/server.properties" <<EOF
+# Written by scripts/kafka.sh secure-up on every start; edit the script, not this file.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:9300
+listeners=$(secure_listener_list , '{name}://127.0.0.1:{port}')
+advertised.listeners=$(secure_listener_list , '{name}://127.0.0.1:{port}' CONTROLLER)
+listener.security.protocol.map=$(secure_listener_list , '{name}:{proto}')
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=INTERNAL
+sasl.mechanism.controller.protocol=PLAIN
+sasl.mechanism.inter.broker.protocol=PLAIN
+log.dirs=$dir/data
+
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+# Only the broker itself (controller + inter-broker listeners) is super.
+super.users=User:admin
+# mTLS: User:CN=alice-client,O=... becomes User:alice-client.
+ssl.principal.mapping.rules=RULE:^CN=([^,]+)(,.*)?\$/\$1/,DEFAULT
+
+# Controller and inter-broker: SASL PLAIN as admin (client and server side).
+listener.name.controller.sasl.enabled.mechanisms=PLAIN
+listener.name.controller.plain.sasl.jaas.config=$(plain_jaas admin)
+listener.name.internal.sasl.enabled.mechanisms=PLAIN
+listener.name.internal.plain.sasl.jaas.config=$(plain_jaas admin)
+
+# TLS, server authentication only: the client is User:ANONYMOUS.
+$(keystore_props ssl broker.p12)
+listener.name.ssl.ssl.client.auth=none
+# mTLS: a client certificate signed by the test CA is required.
+$(keystore_props mtls broker.p12)
+listener.name.mtls.ssl.client.auth=required
+listener.name.mtls.ssl.truststore.type=PKCS12
+listener.name.mtls.ssl.truststore.location=$SECURE_CERTS/truststore.p12
+listener.name.mtls.ssl.truststore.password=$SECURE_STORE_PASS
+# Presents a certificate for wrong.example.com only.
+$(keystore_props ssl_wrong_name wrong-name.p12)
+listener.name.ssl_wrong_name.ssl.client.auth=none
+# Presents a certificate that expired in 2020.
+$(keystore_props ssl_expired expired.p12)
+listener.name.ssl_expired.ssl.client.auth=none
+
+# SASL (PLAIN, SCRAM-SHA-256/512, and OAUTHBEARER with Kafka's default
+# server callback, the unsecured JWT validator) over TCP and over TLS.
+$(sasl_props sasl_plaintext)
+$(sasl_props sasl_ssl)
+$(keystore_props sasl_ssl broker.p12)
+# The same, with sessions that must be re-authenticated (KIP-368).
+$(sasl_props sasl_plaintext_reauth)
+listener.name.sasl_plaintext_reauth.connections.max.reauth.ms=$SECURE_REAUTH_MS
+$(sasl_props sasl_ssl_reauth)
+$(keystore_props sasl_ssl_reauth broker.p12)
+listener.name.sasl_ssl_reauth.connections.max.reauth.ms=$SECURE_REAUTH_MS
+
+$(tuning_props 1 1)
+EOF
+}
+
+# Kafka client configs for the console tools, one per listener, mechanism
+# and user: clients/client-<listener>[-<mechanism>][-<user>].properties
+# (alice's have no user part), and clients/admin.properties.
+write_secure_clients() {
+    local d=$SECURE_CLIENTS entry l port proto m u file
+    local trust="ssl.truststore.type=PEM
+ssl.truststore.location=$SECURE_CERTS/ca.pem"
+    mkdir -p "$d"
+    {
+        echo "# INTERNAL listener ($SECURE_INTERNAL): PLAIN as the super user admin"
+        echo "security.protocol=SASL_PLAINTEXT"
+        echo "sasl.mechanism=PLAIN"
+        echo "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=\"admin\" password=\"admin-secret\";"
+    } >"$d/admin.properties"
+    {
+        echo "# SSL listener (127.0.0.1:9302): TLS without a client certificate (User:ANONYMOUS)"
+        echo "security.protocol=SSL"
+        echo "$trust"
+    } >"$d/client-ssl.properties"
+    {
+        echo "# SSL_WRONG_NAME listener (127.0.0.1:9304) with hostname verification turned off"
+        echo "security.protocol=SSL"
+        echo "$trust"
+        echo "ssl.endpoint.identification.algorithm="
+    } >"$d/client-ssl-wrong-name-noverify.properties"
+    {
+        echo "# MTLS listener (127.0.0.1:9303): the client certificate CN=alice-client (User:alice-client)"
+        echo "security.protocol=SSL"
+        echo "$trust"
+        echo "ssl.keystore.type=PKCS12"
+        echo "ssl.keystore.location=$SECURE_CERTS/client.p12"
+        echo "ssl.keystore.password=$SECURE_STORE_PASS"
+    } >"$d/client-mtls.properties"
+    for entry in "SASL_PLAINTEXT 9306" "SASL_SSL 9307" "SASL_PLAINTEXT_REAUTH 9308" "SASL_SSL_REAUTH 9309"; do
+        read -r l port <<<"$entry"
+        proto=${l%_REAUTH}
+        for m in "${SECURE_MECHANISMS[@]}"; do
+            for u in "${SECURE_USERS[@]}"; do
+                file="$d/client-$(echo "$l" | tr 'A-Z_' 'a-z-')-$(mech_slug "$m")"
+                [ "$u" = alice ] || file+="-$(user_slug "$u")"
+                {
+                    echo "# $l listener (127.0.0.1:$port): $m as $u"
+                    echo "security.protocol=$proto"
+                    echo "sasl.mechanism=$m"
+                    case "$m" in
+                        PLAIN) echo "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=\"$u\" password=\"$u-secret\";" ;;
+                        SCRAM-*) echo "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"$u\" password=\"$u-secret\";" ;;
+                        OAUTHBEARER) echo "sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub=\"$u\";" ;;
+                    esac
+                    if [ "$proto" = SASL_SSL ]; then echo "$trust"; fi
+                } >"$file.properties"
+            done
+        done
+    done
+}
+
+# A tool JVM talking to the secured node as admin over the INTERNAL listener.
+secure_admin_tool() { # CLASS [args...]
+    timeout 60 "$JAVA" "${TOOL_JVM_OPTS[@]}" -cp "$LIBS/*" "$1" --bootstrap-server "$SECURE_INTERNAL" \
+        --command-config "$SECURE_CLIENTS/admin.properties" "${@:2}"
+}
+
+secure_acl() { # ARGS...: one AclCommand --add
+    secure_admin_tool org.apache.kafka.tools.AclCommand --add --force "$@" >/dev/null
+}
+
+# Creates the topics and ACLs (the scheme is in the README). Both live in
+# the cluster metadata, so this runs once per formatted data directory: a
+# stamp with the cluster id records it.
+secure_setup() {
+    local dir=$SECURE_DIR stamp pids=() pid t m failed=0
+    stamp="setup v2 $(sed -n 's/^cluster.id=//p' "$dir/data/meta.properties")"
+    [ -f "$dir/setup.stamp" ] && [ "$(cat "$dir/setup.stamp")" = "$stamp" ] && return 0
+    log "creating the secured node's topics and ACLs"
+    # Every tool is a JVM: run them side by side.
+    for t in acl-ok acl-nowrite acl-hidden secure-tls secure-sasl secure-reauth; do
+        secure_admin_tool org.apache.kafka.tools.TopicCommand --create --if-not-exists \
+            --topic "$t" --partitions 3 --replication-factor 1 >/dev/null &
+        pids+=($!)
+    done
+    # One mechanism per request: the controller refuses two changes of one user in one.
+    for m in SCRAM-SHA-256 SCRAM-SHA-512; do
+        secure_admin_tool org.apache.kafka.tools.ConfigCommand --alter --entity-type users \
+            --entity-name 'we,ird=user' --add-config "$m=[password=we,ird=user-secret]" >/dev/null &
+        pids+=($!)
+    done
+    # alice, the mTLS client, TLS without a certificate, and the escaping user: every topic.
+    local everyone=(--allow-principal User:alice --allow-principal User:alice-client
+        --allow-principal User:ANONYMOUS --allow-principal 'User:we,ird=user')
+    secure_acl "${everyone[@]}" --operation All --topic '*' &
+    pids+=($!)
+    secure_acl "${everyone[@]}" --operation IdempotentWrite --cluster &
+    pids+=($!)
+    secure_acl --allow-principal User:alice --operation All --group '*' --transactional-id '*' &
+    pids+=($!)
+    # ... and the others of that list may consume in any group (the console consumer's included).
+    secure_acl "${everyone[@]:2}" --operation Read --group '*' &
+    pids+=($!)
+    # carol: write acl-ok*, describe acl-nowrite, nothing on acl-hidden; txn ids acl-txn-ok*; group acl-group-ok.
+    secure_acl --allow-principal User:carol --operation Write --operation Describe \
+        --resource-pattern-type prefixed --topic acl-ok --transactional-id acl-txn-ok &
+    pids+=($!)
+    secure_acl --allow-principal User:carol --operation Describe --topic acl-nowrite &
+    pids+=($!)
+    secure_acl --allow-principal User:carol --operation Read --group acl-group-ok &
+    pids+=($!)
+    for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+    [ "$failed" = 0 ] || die "creating the secured node's topics or ACLs failed"
+    # dave's ACL comes last, alone: once the authorizer knows it, it knows
+    # every ACL before it (the metadata log is applied in order).
+    secure_acl --allow-principal User:dave --operation Describe --topic acl-ok
+    local deadline=$((SECONDS + 30))
+    until timeout 30 "$JAVA" "${TOOL_JVM_OPTS[@]}" -cp "$LIBS/*" org.apache.kafka.tools.GetOffsetShell \
+        --bootstrap-server 127.0.0.1:9306 --topic acl-ok \
+        --command-config "$SECURE_CLIENTS/client-sasl-plaintext-plain-dave.properties" 2>/dev/null |
+        grep -q '^acl-ok:0:'; do
+        [ "$SECONDS" -lt "$deadline" ] || die "the ACLs did not take effect within 30 s"
+        sleep 1
+    done
+    echo "$stamp" >"$dir/setup.stamp"
+}
+
+# Waits until every listener accepts connections and the node serves admin
+# requests on INTERNAL; on failure shows the logs and stops the node.
+secure_wait_serving() {
+    local dir=$SECURE_DIR deadline=$((SECONDS + START_TIMEOUT)) port up
+    while :; do
+        node_pid "$dir" >/dev/null || fail_start "the secured node exited during startup" "$dir"
+        up=1
+        for port in $(secure_ports); do answers "127.0.0.1:$port" || { up=0; break; }; done
+        if [ "$up" = 1 ] && timeout 30 "$JAVA" "${TOOL_JVM_OPTS[@]}" -cp "$LIBS/*" \
+            org.apache.kafka.tools.BrokerApiVersionsCommand --bootstrap-server "$SECURE_INTERNAL" \
+            --command-config "$SECURE_CLIENTS/admin.properties" 2>/dev/null | grep -q '(id: 1 '; then
+            return 0
+        fi
+        [ "$SECONDS" -ge "$deadline" ] &&
+            fail_start "the secured node did not serve on $SECURE_INTERNAL within ${START_TIMEOUT}s" "$dir"
+        sleep 1
+    done
+}
+
+cmd_secure_up() {
+    local dir=$SECURE_DIR port scram=() u m started=$SECONDS
+    if node_pid "$dir" >/dev/null; then
+        log "the secured node already runs (pid $(node_pid "$dir"))"
+        cmd_fetch
+        secure_wait_serving
+        secure_setup
+        return 0
+    fi
+    for port in $(secure_ports); do
+        answers "127.0.0.1:$port" && die "port $port is taken by a process this script did not start"
+    done
+    cmd_fetch
+    mkdir -p "$dir"
+    "$REPO/scripts/certs.sh" "$SECURE_CERTS"
+    write_secure_props
+    write_secure_clients
+    if [ ! -f "$dir/data/meta.properties" ]; then
+        rm -f "$dir/setup.stamp"
+        # SCRAM credentials are metadata records, written at format time,
+        # except for `we,ird=user`: StorageTool splits --add-scram at every
+        # comma, so secure_setup adds that one through the Admin API.
+        for u in "${SECURE_USERS[@]}"; do
+            [ "$u" = 'we,ird=user' ] && continue
+            for m in SCRAM-SHA-256 SCRAM-SHA-512; do
+                scram+=(--add-scram "$m=[name=\"$u\",password=\"$u-secret\"]")
+            done
+        done
+    fi
+    format_node "$dir" "$(new_cluster_id)" "${scram[@]}"
+    launch_node "$dir" "-Xms256m -Xmx512m"
+    secure_wait_serving
+    secure_setup
+    log "secured node up in $((SECONDS - started)) s (pid $(node_pid "$dir"), state $dir):" \
+        "$(secure_listener_list , ' {name} 127.0.0.1:{port}' CONTROLLER)"
+}
+
+cmd_secure_down() {
+    if ! node_pid "$SECURE_DIR" >/dev/null; then
+        log "the secured node is not running"
+        rm -f "$SECURE_DIR/kafka.pid"
+        return 0
+    fi
+    stop_nodes TERM "$SECURE_DIR"
+}
+
+cmd_secure_status() {
+    local pid
+    if pid=$(node_pid "$SECURE_DIR"); then
+        echo "secure: running, pid $pid, state $SECURE_DIR"
+        secure_listener_list $'\n' '  {name} 127.0.0.1:{port} ({proto})'
+        if [ -f "$SECURE_DIR/setup.stamp" ]; then
+            echo "  topics and ACLs: applied"
+        else
+            echo "  topics and ACLs: not applied"
+        fi
+    else
+        echo "secure: stopped (state $SECURE_DIR)"
+        return 3
+    fi
+}
+
 # ---------------------------------------------------------------- overview
 
 all_node_dirs() {
     local d
-    for d in "$STATE"/single* "$CLUSTER_DIR"/node*; do [ -f "$d/server.properties" ] && echo "$d"; done
+    for d in "$STATE"/single* "$CLUSTER_DIR"/node* "$SECURE_DIR"; do [ -f "$d/server.properties" ] && echo "$d"; done
     return 0
 }
 
@@ -469,7 +828,7 @@ cmd_clean() {
     for d in $(all_node_dirs); do
         node_pid "$d" >/dev/null && die "${d#"$STATE"/} still runs; stop it first"
     done
-    rm -rf "$STATE"/single* "$CLUSTER_DIR"
+    rm -rf "$STATE"/single* "$CLUSTER_DIR" "$SECURE_DIR"
     log "removed the broker state under $STATE"
 }
 
@@ -539,6 +898,9 @@ main() {
         node-stop) cmd_node_stop "$@" ;;
         node-kill) cmd_node_kill "$@" ;;
         node-start) cmd_node_start "$@" ;;
+        secure-up) cmd_secure_up ;;
+        secure-down) cmd_secure_down ;;
+        secure-status) cmd_secure_status ;;
         status) cmd_status ;;
         stop-all) cmd_stop_all ;;
         clean) cmd_clean ;;

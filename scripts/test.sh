@@ -3,7 +3,8 @@
 # Central and starts what the integration tests need, unless it already answers:
 #   - a single KRaft node on 127.0.0.1:9092 (transaction.version 2, the default),
 #   - a single node on 127.0.0.1:9192 formatted with transaction.version=1,
-#   - the 3-node cluster on 127.0.0.1:19092,19094,19096.
+#   - the 3-node cluster on 127.0.0.1:19092,19094,19096,
+#   - the secured node (TLS, mTLS, SASL, ACLs) on 127.0.0.1:9300-9309.
 # Then it runs every test of the workspace and stops the brokers it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +16,13 @@ cleanup() {
         env $env scripts/kafka.sh "$(down_command "$env")" || true
     done
 }
-down_command() { [ "$1" = "CLUSTER=1" ] && echo cluster-down || echo down; }
+down_command() {
+    case "$1" in
+        CLUSTER=1) echo cluster-down ;;
+        SECURE=1) echo secure-down ;;
+        *) echo down ;;
+    esac
+}
 trap cleanup EXIT
 
 # ensure ADDR ENV UP_COMMAND: start a broker unless ADDR already answers.
@@ -36,5 +43,7 @@ cargo test --workspace --no-run
 ensure 127.0.0.1:9092 "KAFKA_PORT=9092" up
 ensure 127.0.0.1:9192 "KAFKA_PORT=9192 KAFKA_TXN_VERSION=1" up
 ensure 127.0.0.1:19092 "CLUSTER=1" cluster-up
+# SASL_SSL; secure-up also waits until its topics and ACLs are in place.
+ensure 127.0.0.1:9307 "SECURE=1" secure-up
 
 cargo test --workspace "$@"

@@ -9,6 +9,7 @@
 //! consumer), run with the broker's jars via `scripts/kafka.sh`.
 
 pub mod fake_broker;
+pub mod secure;
 
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
