@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use actix_kafka::config::SecurityProtocol;
 use actix_kafka::probe::{ProbeConnection, ProbeError};
 use actix_kafka::wire::api::ApiKey;
 use actix_kafka::wire::messages::metadata::{MetadataRequest, MetadataResponse};
@@ -32,20 +33,28 @@ fn connect_any(bootstrap_servers: &str, timeout: Duration) -> Result<ProbeConnec
 
 /// Connects to the first answering bootstrap server and prints what it
 /// negotiated and the metadata of `topic`, then produces `count` records to
-/// `topic` with the actor runtime and prints each ack.
-pub fn run(bootstrap_servers: &str, topic: &str, count: usize, timeout: Duration) -> Result<(), String> {
-    probe(bootstrap_servers, topic, timeout).map_err(|e| e.to_string())?;
-    actix_rt::System::new().block_on(produce(bootstrap_servers, topic, count))
+/// `topic` with the actor runtime (configured by `config`) and prints each ack.
+///
+/// The probe speaks plain TCP only, so with TLS or SASL configured it is
+/// skipped and only the producer part runs.
+pub fn run(config: ProducerConfig, topic: &str, count: usize, timeout: Duration) -> Result<(), String> {
+    if config.security_protocol == SecurityProtocol::Plaintext {
+        probe(&config.bootstrap_servers, topic, timeout).map_err(|e| e.to_string())?;
+    } else {
+        println!(
+            "skipping the API-version probe: it speaks PLAINTEXT only, and security.protocol is {}",
+            config.security_protocol
+        );
+    }
+    actix_rt::System::new().block_on(produce(config, topic, count))
 }
 
-async fn produce(bootstrap_servers: &str, topic: &str, count: usize) -> Result<(), String> {
+async fn produce(config: ProducerConfig, topic: &str, count: usize) -> Result<(), String> {
     println!(
         "
 producing {count} records to {topic} through the actors:"
     );
-    let producer = Producer::start(ProducerConfig::new(bootstrap_servers))
-        .await
-        .map_err(|e| e.to_string())?;
+    let producer = Producer::start(config).await.map_err(|e| e.to_string())?;
     let records = (0..count)
         .map(|i| ProducerRecord::new(topic, format!("hello from actix-kafka #{i}")).key(format!("demo-{i}")))
         .collect();

@@ -51,7 +51,7 @@ use clap::{ArgGroup, Args};
 use hdrhistogram::Histogram;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::{parse_key_value, read_properties_file, set_property, CliError};
+use crate::{apply_properties_file, parse_key_value, set_property, CliError};
 
 /// Kafka's `client.id` for the perf tool, used unless the properties set one.
 pub const DEFAULT_CLIENT_ID: &str = "perf-producer-client";
@@ -146,12 +146,7 @@ impl PerfArgs {
     pub fn config(&self) -> Result<ProducerConfig, CliError> {
         let mut config = ProducerConfig::new("");
         config.client_id = DEFAULT_CLIENT_ID.to_string();
-        if let Some(path) = &self.producer_config {
-            let from = path.display().to_string();
-            for (key, value) in read_properties_file(path)? {
-                set_property(&mut config, &key, &value, &from)?;
-            }
-        }
+        apply_properties_file(&mut config, self.producer_config.as_deref())?;
         for (key, value) in &self.producer_props {
             set_property(&mut config, key, value, "--producer-props")?;
         }

@@ -47,7 +47,7 @@ use serde::{Serialize, Serializer};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::mpsc;
 
-use crate::{parse_key_value, set_property, CliError};
+use crate::{apply_properties_file, parse_key_value, set_property, CliError};
 
 /// At most this many records are enqueued and not yet reported.
 pub const MAX_OUTSTANDING: usize = 10_000;
@@ -86,8 +86,18 @@ pub struct ProduceArgs {
     /// Maximum batch size in bytes (`batch.size`).
     #[arg(long)]
     pub batch_size: Option<usize>,
+    /// A Java `.properties` file of producer properties (TLS, SASL, ...), as
+    /// Kafka's console producer takes; `--producer-property` and the dedicated
+    /// flags override it.
+    #[arg(
+        long = "producer.config",
+        visible_alias = "command-config",
+        value_name = "FILE"
+    )]
+    pub producer_config: Option<std::path::PathBuf>,
     /// Any producer option, by its Kafka name (`max.block.ms=1000`) or snake_case
-    /// name (repeatable). The dedicated flags above take precedence.
+    /// name (repeatable). Overrides `--producer.config`; the dedicated flags above
+    /// take precedence.
     #[arg(long = "producer-property", value_name = "KEY=VALUE", value_parser = parse_key_value)]
     pub producer_properties: Vec<(String, String)>,
     /// Make the producer idempotent (`enable.idempotence=true`).
@@ -105,10 +115,11 @@ pub struct ProduceArgs {
 }
 
 impl ProduceArgs {
-    /// The producer configuration: `--producer-property` pairs, then the
-    /// dedicated flags on top.
+    /// The producer configuration: the `--producer.config` file, then
+    /// `--producer-property` pairs, then the dedicated flags on top.
     pub fn config(&self) -> Result<ProducerConfig, CliError> {
         let mut config = ProducerConfig::new(self.bootstrap_servers.clone());
+        apply_properties_file(&mut config, self.producer_config.as_deref())?;
         for (key, value) in &self.producer_properties {
             set_property(&mut config, key, value, "--producer-property")?;
         }
@@ -564,11 +575,46 @@ mod tests {
     }
 
     #[test]
+    fn the_properties_file_comes_first_then_producer_property_then_flags() {
+        let path = std::env::temp_dir().join(format!("actix-kafka-produce-props-{}", std::process::id()));
+        std::fs::write(
+            &path,
+            "linger.ms=100\nmax.block.ms=2000\nacks=1\nclient.id=from-file\n",
+        )
+        .unwrap();
+        let file = path.display().to_string();
+        let a = args(&[
+            "--producer.config",
+            &file,
+            "--producer-property",
+            "max.block.ms=1000",
+            "--acks",
+            "all",
+        ]);
+        let c = a.config();
+        let b = args(&["--command-config", &file]).config();
+        std::fs::remove_file(&path).unwrap();
+        let c = c.unwrap();
+        assert_eq!(c.linger_ms, 100);
+        assert_eq!(c.max_block_ms, 1000);
+        assert_eq!(c.acks.map(|a| a.to_string()).as_deref(), Some("all"));
+        assert_eq!(c.client_id, "from-file");
+        assert_eq!(b.unwrap().max_block_ms, 2000);
+    }
+
+    #[test]
     fn bad_properties_name_the_flag() {
         let e = args(&["--producer-property", "linger.ms=soon"])
             .config()
             .unwrap_err();
-        assert!(e.contains("--producer-property linger.ms=soon"), "{e}");
+        assert!(e.contains("--producer-property: linger.ms: "), "{e}");
+        let e = args(&[
+            "--producer-property",
+            "sasl.jaas.config=NoSuchModule required password=s3cr3t;",
+        ])
+        .config()
+        .unwrap_err();
+        assert!(e.contains("sasl.jaas.config") && !e.contains("s3cr3t"), "{e}");
         let e = args(&["--acks", "2"]).config().unwrap_err();
         assert!(e.contains("--acks"), "{e}");
     }

@@ -627,7 +627,10 @@ producer_options! {
         lists: false,
         redact: false,
         rule: "`none` only with `SSL` or `SASL_SSL`.",
-        check: |c| tls_option_fits(c, c.ssl_endpoint_identification_algorithm != EndpointIdentification::Https),
+        check: |c| {
+            let off = c.ssl_endpoint_identification_algorithm != EndpointIdentification::Https;
+            tls_option_fits(c, off)
+        },
     }
 
     /// TLS: the protocol versions offered, a comma-separated list of `TLSv1.2`
