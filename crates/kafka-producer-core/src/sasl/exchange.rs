@@ -32,7 +32,7 @@ use kafka_wire::frame::{decode_response, encode_request, peek_correlation_id};
 use kafka_wire::messages::sasl_authenticate::{SaslAuthenticateRequest, SaslAuthenticateResponse};
 use kafka_wire::messages::sasl_handshake::{SaslHandshakeRequest, SaslHandshakeResponse};
 use kafka_wire::ErrorCode;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{
     bounded, AuthenticationFailure, OAuthBearerFailure, MAX_OFFERED_MECHANISMS, MAX_SERVER_TEXT,
@@ -197,10 +197,13 @@ impl SaslExchange {
                 encode_request(&request, self.handshake_version, id, Some(client_id))
             }
             State::Authenticate(conversation) => {
-                let request = SaslAuthenticateRequest {
+                let mut request = SaslAuthenticateRequest {
                     auth_bytes: conversation.message(),
                 };
-                encode_request(&request, self.authenticate_version, id, Some(client_id))
+                let frame = encode_request(&request, self.authenticate_version, id, Some(client_id));
+                // The frame's copy is the driver's to write; ours goes now.
+                request.auth_bytes.zeroize();
+                frame
             }
         };
         let frame = frame.map_err(|e| {

@@ -323,3 +323,24 @@ fn debug_shows_no_password_proof_or_signature() {
     assert!(!shown.contains("dHzbZapW") && !shown.contains("p="), "{shown}");
     assert!(shown.contains("Sha256"), "{shown}");
 }
+
+#[test]
+fn the_password_is_saslprepped_before_hashing() {
+    // SASLprep maps U+00A0 (no-break space) to a space and drops U+00AD
+    // (soft hyphen), so both passwords give the same proof.
+    let proof = |password: &str| {
+        let client = ScramClientFirst::with_nonce(
+            ScramMechanism::Sha256,
+            "user",
+            &Secret::new(password),
+            RFC7677_NONCE.to_owned(),
+        )
+        .unwrap();
+        let last = client
+            .handle_server_first(RFC7677_SERVER_FIRST.as_bytes())
+            .unwrap();
+        last.message().to_vec()
+    };
+    assert_eq!(proof("pen\u{00A0}c\u{00AD}il"), proof("pen cil"));
+    assert_ne!(proof("pen cil"), proof("pencil"));
+}
