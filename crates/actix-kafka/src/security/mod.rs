@@ -115,7 +115,7 @@ impl ProducerBuilder {
         let tls = match (&self.tls, uses_tls) {
             (_, false) => None,
             (Some(given), true) => Some(given.clone()),
-            (None, true) => Some(tls::client_config(&tls::TlsOptions::from_config(&self.config))?),
+            (None, true) => Some(tls::client_config(&self.config)?),
         };
         let sasl = match uses_sasl {
             false => None,

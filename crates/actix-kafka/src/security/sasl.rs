@@ -136,8 +136,7 @@ impl SaslSource {
                 .ok_or_else(|| missing("sasl_plain_username", "a user name (or sasl.jaas.config)"))?;
             let password = config
                 .sasl_plain_password
-                .as_deref()
-                .map(Secret::new)
+                .clone()
                 .ok_or_else(|| missing("sasl_plain_password", "a password (or sasl.jaas.config)"))?;
             Ok((username, password))
         };
@@ -166,7 +165,7 @@ impl SaslSource {
                     Ok(SaslSource::Provider(provider))
                 } else if let Some(token) = &config.sasl_oauthbearer_token {
                     Ok(SaslSource::Fixed(SaslCredentials::OAuthBearer {
-                        token: Secret::new(token.as_str()),
+                        token: token.clone(),
                         extensions,
                     }))
                 } else if let Some(principal) = &config.sasl_oauthbearer_unsecured_principal {

@@ -27,112 +27,34 @@ use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
-use crate::config::{EndpointIdentification, ProducerConfig, SslProtocol, TlsVersions};
+use crate::config::{ClientIdentity, PemSource, ProducerConfig, TrustSource};
 use crate::error::{ConfigProblem, IoFailure, ProducerError, TlsFailure};
 
-/// Where a certificate or key comes from.
-#[derive(Clone, PartialEq, Eq)]
-pub enum PemSource {
-    /// A PEM file, read when the producer starts.
-    File(String),
-    /// PEM text given in the configuration.
-    Text(String),
-}
-
-impl std::fmt::Debug for PemSource {
-    // PEM text may be a private key: never print it.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            PemSource::File(path) => f.debug_tuple("File").field(path).finish(),
-            PemSource::Text(_) => f.write_str("Text(<redacted>)"),
-        }
-    }
-}
-
-/// What the TLS side of a connection needs, as the configuration states it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TlsOptions {
-    /// The CA certificates to trust; `None` trusts the operating system's store.
-    pub ca: Option<PemSource>,
-    /// The client certificate chain and its key, for mutual TLS.
-    pub client_identity: Option<(PemSource, PemSource)>,
-    /// Whether the broker's certificate must name the host connected to
-    /// (`ssl_endpoint_identification_algorithm = https`, the default).
-    pub verify_hostname: bool,
-    /// Whether TLS 1.2 and TLS 1.3 are enabled (at least one).
-    pub tls12: bool,
-    /// See `tls12`.
-    pub tls13: bool,
-}
-
-impl Default for TlsOptions {
-    fn default() -> Self {
-        TlsOptions {
-            ca: None,
-            client_identity: None,
-            verify_hostname: true,
-            tls12: true,
-            tls13: true,
-        }
-    }
-}
-
-impl TlsOptions {
-    /// The TLS options a validated configuration states. A PEM key store
-    /// (`ssl.keystore.location`) holds both the key and the chain.
-    pub fn from_config(config: &ProducerConfig) -> TlsOptions {
-        let file = |path: &Option<String>| path.clone().map(PemSource::File);
-        let text = |pem: &Option<String>| pem.clone().map(PemSource::Text);
-        let ca = file(&config.ssl_cafile)
-            .or_else(|| file(&config.ssl_truststore_location))
-            .or_else(|| text(&config.ssl_ca_pem));
-        let chain = file(&config.ssl_certfile)
-            .or_else(|| text(&config.ssl_certificate_pem))
-            .or_else(|| file(&config.ssl_keystore_location));
-        let key = file(&config.ssl_keyfile)
-            .or_else(|| text(&config.ssl_key_pem))
-            .or_else(|| file(&config.ssl_keystore_location));
-        let versions = match (config.ssl_enabled_protocols, config.ssl_protocol) {
-            (Some(enabled), _) => enabled,
-            (None, SslProtocol::Tls12) => TlsVersions {
-                tls12: true,
-                tls13: false,
-            },
-            (None, _) => TlsVersions::ALL,
-        };
-        TlsOptions {
-            ca,
-            client_identity: chain.zip(key),
-            verify_hostname: config.ssl_endpoint_identification_algorithm == EndpointIdentification::Https,
-            tls12: versions.tls12,
-            tls13: versions.tls13,
-        }
-    }
-}
-
-/// Builds the rustls configuration for `options`, reading the PEM files.
-/// Every problem is a configuration error naming the option.
-pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, ProducerError> {
+/// Builds the rustls configuration a validated `config` describes (trust,
+/// client certificate, host name check, TLS versions), reading its PEM
+/// files. Every problem is a configuration error naming the option.
+pub fn client_config(config: &ProducerConfig) -> Result<Arc<ClientConfig>, ProducerError> {
     // ring, not aws-lc-rs: no C/CMake build on the user's machine. ring lacks
     // the post-quantum key exchange rustls now deprecates it for, which
     // brokers on the JDKs Kafka supports (17-23) do not offer either.
     #[allow(deprecated)]
     let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let enabled = config.tls_versions();
     let mut versions = Vec::new();
-    if options.tls13 {
+    if enabled.tls13 {
         versions.push(&rustls::version::TLS13);
     }
-    if options.tls12 {
+    if enabled.tls12 {
         versions.push(&rustls::version::TLS12);
     }
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&versions)
         .map_err(|e| config_error("ssl_enabled_protocols", e.to_string()))?;
-    let roots = Arc::new(root_store(options.ca.as_ref())?);
+    let roots = Arc::new(root_store(config.trust())?);
     let verifier = WebPkiServerVerifier::builder_with_provider(roots, provider)
         .build()
-        .map_err(|e| config_error("ssl_ca_location", e.to_string()))?;
-    let builder = if options.verify_hostname {
+        .map_err(|e| config_error("ssl_cafile", e.to_string()))?;
+    let builder = if config.verifies_hostname() {
         builder.with_webpki_verifier(verifier)
     } else {
         static WARNED: Once = Once::new();
@@ -146,20 +68,30 @@ pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, Producer
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(AnyNameVerifier(verifier)))
     };
-    let config = match &options.client_identity {
+    let tls = match config.client_identity() {
         None => builder.with_no_client_auth(),
-        Some((chain, key)) => {
-            let chain = certificates(chain, "ssl_certificate_location")?;
+        Some(identity) => {
+            let (chain, key) = match identity {
+                ClientIdentity::KeyStoreFile(path) => (PemSource::File(path), PemSource::File(path)),
+                ClientIdentity::CertAndKey { cert, key } => (cert, key),
+                other => {
+                    return Err(config_error(
+                        "ssl_keystore_location",
+                        format!("unsupported {other:?}"),
+                    ))
+                }
+            };
+            let chain = certificates(chain, "ssl_certfile")?;
             let key = private_key(key)?;
             builder.with_client_auth_cert(chain, key).map_err(|e| {
                 config_error(
-                    "ssl_key_location",
+                    "ssl_keyfile",
                     format!("the key does not fit the certificate: {e}"),
                 )
             })?
         }
     };
-    Ok(Arc::new(config))
+    Ok(Arc::new(tls))
 }
 
 fn config_error(option: &str, rule: impl Into<String>) -> ProducerError {
@@ -169,14 +101,19 @@ fn config_error(option: &str, rule: impl Into<String>) -> ProducerError {
     }
 }
 
-fn root_store(ca: Option<&PemSource>) -> Result<RootCertStore, ProducerError> {
+fn root_store(trust: TrustSource<'_>) -> Result<RootCertStore, ProducerError> {
     let mut roots = RootCertStore::empty();
-    match ca {
+    let source = match trust {
+        TrustSource::PemFile(path) => Some(PemSource::File(path)),
+        TrustSource::Pem(text) => Some(PemSource::Text(text)),
+        _ => None,
+    };
+    match source {
         Some(source) => {
-            for cert in certificates(source, "ssl_ca_location")? {
-                roots.add(cert).map_err(|e| {
-                    config_error("ssl_ca_location", format!("not a usable CA certificate: {e}"))
-                })?;
+            for cert in certificates(source, "ssl_cafile")? {
+                roots
+                    .add(cert)
+                    .map_err(|e| config_error("ssl_cafile", format!("not a usable CA certificate: {e}")))?;
             }
         }
         None => {
@@ -189,8 +126,8 @@ fn root_store(ca: Option<&PemSource>) -> Result<RootCertStore, ProducerError> {
                     .map(|e| format!(" ({e})"))
                     .unwrap_or_default();
                 return Err(config_error(
-                    "ssl_ca_location",
-                    format!("no CA certificates in the operating system's store{why}; set ssl_ca_location"),
+                    "ssl_cafile",
+                    format!("no CA certificates in the operating system's store{why}; set ssl_cafile"),
                 ));
             }
         }
@@ -199,15 +136,16 @@ fn root_store(ca: Option<&PemSource>) -> Result<RootCertStore, ProducerError> {
 }
 
 /// The PEM text of `source`, read from its file if it is one.
-fn pem_text(source: &PemSource, option: &str) -> Result<Vec<u8>, ProducerError> {
+fn pem_text(source: PemSource<'_>, option: &str) -> Result<Vec<u8>, ProducerError> {
     match source {
-        PemSource::Text(text) => Ok(text.as_bytes().to_vec()),
         PemSource::File(path) => std::fs::read(Path::new(path))
             .map_err(|e| config_error(option, format!("cannot read {path}: {e}"))),
+        PemSource::Text(text) => Ok(text.as_bytes().to_vec()),
+        other => Err(config_error(option, format!("unsupported {other:?}"))),
     }
 }
 
-fn certificates(source: &PemSource, option: &str) -> Result<Vec<CertificateDer<'static>>, ProducerError> {
+fn certificates(source: PemSource<'_>, option: &str) -> Result<Vec<CertificateDer<'static>>, ProducerError> {
     let pem = pem_text(source, option)?;
     let certs = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<Vec<_>, _>>()
@@ -218,8 +156,8 @@ fn certificates(source: &PemSource, option: &str) -> Result<Vec<CertificateDer<'
     Ok(certs)
 }
 
-fn private_key(source: &PemSource) -> Result<PrivateKeyDer<'static>, ProducerError> {
-    const OPTION: &str = "ssl_key_location";
+fn private_key(source: PemSource<'_>) -> Result<PrivateKeyDer<'static>, ProducerError> {
+    const OPTION: &str = "ssl_keyfile";
     let pem = pem_text(source, OPTION)?;
     let text = String::from_utf8_lossy(&pem);
     if text.contains("ENCRYPTED PRIVATE KEY") || text.contains("Proc-Type: 4,ENCRYPTED") {
@@ -412,9 +350,9 @@ mod tests {
     #[test]
     fn an_encrypted_key_is_refused_clearly() {
         let key = PemSource::Text(
-            "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n".into(),
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n",
         );
-        let error = private_key(&key).unwrap_err().to_string();
+        let error = private_key(key).unwrap_err().to_string();
         assert!(
             error.contains("encrypted private keys are not supported"),
             "{error}"
@@ -422,26 +360,13 @@ mod tests {
     }
 
     #[test]
-    fn pem_text_is_never_printed() {
-        let source = PemSource::Text("-----BEGIN PRIVATE KEY-----\nsecret\n".into());
-        assert_eq!(format!("{source:?}"), "Text(<redacted>)");
-        let options = TlsOptions {
-            client_identity: Some((PemSource::File("c.pem".into()), source)),
-            ..TlsOptions::default()
-        };
-        assert!(!format!("{options:?}").contains("secret"));
-    }
-
-    #[test]
     fn an_unreadable_or_empty_ca_is_a_config_error() {
-        let missing = PemSource::File("/nonexistent/ca.pem".into());
-        let error = root_store(Some(&missing)).unwrap_err();
+        let error = root_store(TrustSource::PemFile("/nonexistent/ca.pem")).unwrap_err();
         assert!(
-            matches!(error, ProducerError::Config { ref option, .. } if option == "ssl_ca_location"),
+            matches!(error, ProducerError::Config { ref option, .. } if option == "ssl_cafile"),
             "{error}"
         );
-        let empty = PemSource::Text("not pem".into());
-        let error = root_store(Some(&empty)).unwrap_err().to_string();
+        let error = root_store(TrustSource::Pem("not pem")).unwrap_err().to_string();
         assert!(error.contains("no PEM CERTIFICATE"), "{error}");
     }
 

@@ -68,6 +68,7 @@ mod docs;
 #[cfg(test)]
 mod tests;
 
+pub use crate::sasl::Secret;
 pub use jaas::{parse_jaas, ControlFlag, JaasConfig, JaasError, JaasLogin, OAuthBearerLogin};
 pub use options::ProducerConfig;
 pub use parse::IGNORED_JAVA_PROPERTIES;
@@ -213,13 +214,14 @@ impl ProducerConfig {
         if let Some(path) = self.ssl_keystore_location.as_deref() {
             return Some(ClientIdentity::KeyStoreFile(path));
         }
-        fn pem<'a>(file: &'a Option<String>, text: &'a Option<String>) -> Option<PemSource<'a>> {
-            file.as_deref()
-                .map(PemSource::File)
-                .or(text.as_deref().map(PemSource::Text))
+        fn pem<'a>(file: Option<&'a str>, text: Option<&'a str>) -> Option<PemSource<'a>> {
+            file.map(PemSource::File).or(text.map(PemSource::Text))
         }
-        let cert = pem(&self.ssl_certfile, &self.ssl_certificate_pem)?;
-        let key = pem(&self.ssl_keyfile, &self.ssl_key_pem)?;
+        let cert = pem(self.ssl_certfile.as_deref(), self.ssl_certificate_pem.as_deref())?;
+        let key = pem(
+            self.ssl_keyfile.as_deref(),
+            self.ssl_key_pem.as_ref().map(Secret::expose),
+        )?;
         Some(ClientIdentity::CertAndKey { cert, key })
     }
 

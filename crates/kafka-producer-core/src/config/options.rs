@@ -13,6 +13,7 @@
 //! The first Java name is the option's main Kafka spelling; further names are
 //! aliases, and a parse error reached through one says which option it sets.
 
+use crate::sasl::Secret;
 use kafka_wire::compression::Compression;
 
 use std::collections::BTreeMap;
@@ -360,7 +361,7 @@ producer_options! {
     /// The SASL password (PLAIN, SCRAM). Java has no property for it: it is read
     /// from `sasl.jaas.config`. Never printed by `Debug` (shown as `<redacted>`),
     /// never repeated in error messages.
-    sasl_plain_password: Option<String> {
+    sasl_plain_password: Option<Secret> {
         java: [],
         librdkafka: ["sasl.password"],
         value: "string (secret)",
@@ -375,7 +376,7 @@ producer_options! {
     /// authentication. Meant for tests and short jobs: it is never refreshed.
     /// For long-running producers give a token provider in code instead.
     /// Never printed by `Debug`.
-    sasl_oauthbearer_token: Option<String> {
+    sasl_oauthbearer_token: Option<Secret> {
         java: [],
         librdkafka: [],
         value: "string (secret)",
@@ -549,7 +550,7 @@ producer_options! {
 
     /// mTLS: the client's private key as PEM text, instead of a file. Never
     /// printed by `Debug`.
-    ssl_key_pem: Option<String> {
+    ssl_key_pem: Option<Secret> {
         java: ["ssl.keystore.key"],
         librdkafka: ["ssl.key.pem"],
         value: "PEM text (secret)",
@@ -593,7 +594,7 @@ producer_options! {
     /// configurations load, but encrypted keys are not supported, so `validate`
     /// refuses it: decrypt the key once with `openssl pkey -in enc.pem -out
     /// key.pem`. Never printed by `Debug`.
-    ssl_password: Option<String> {
+    ssl_password: Option<Secret> {
         aliases: ["ssl_key_password"],
         java: ["ssl.key.password"],
         librdkafka: [],

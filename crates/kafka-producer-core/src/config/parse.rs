@@ -17,6 +17,7 @@ use super::jaas::{parse_jaas, JaasError, JaasLogin};
 use super::value::OptionValue;
 use super::{OptionSpec, ProducerConfig, OPTIONS};
 use crate::error::{ConfigProblem, ProducerError};
+use crate::sasl::Secret;
 
 /// Java producer properties that are accepted and ignored: they configure the Java
 /// client's serializers, and this producer takes bytes.
@@ -158,7 +159,7 @@ fn apply_jaas(config: &mut ProducerConfig, key: &str, text: &str) -> Result<(), 
     match login {
         JaasLogin::Plain { username, password } | JaasLogin::Scram { username, password } => {
             config.sasl_plain_username = Some(username);
-            config.sasl_plain_password = Some(password);
+            config.sasl_plain_password = Some(Secret::new(password));
         }
         JaasLogin::OAuthBearer(login) => {
             if let Some(principal) = login.unsecured_principal {

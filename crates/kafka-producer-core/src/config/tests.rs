@@ -679,7 +679,7 @@ fn sasl_jaas_config_sets_username_and_password() {
     )
     .unwrap();
     assert_eq!(c.sasl_plain_username.as_deref(), Some("alice"));
-    assert_eq!(c.sasl_plain_password.as_deref(), Some("p\"w d"));
+    assert_eq!(c.sasl_plain_password.as_ref().map(Secret::expose), Some("p\"w d"));
 
     c.set(
         "sasl.jaas.config",
@@ -687,7 +687,7 @@ fn sasl_jaas_config_sets_username_and_password() {
     )
     .unwrap();
     assert_eq!(c.sasl_plain_username.as_deref(), Some("bob"));
-    assert_eq!(c.sasl_plain_password.as_deref(), Some("secret"));
+    assert_eq!(c.sasl_plain_password.as_ref().map(Secret::expose), Some("secret"));
 
     for bad in [
         r#"com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true password="hunter2";"#,
@@ -1396,7 +1396,7 @@ fn an_encrypted_key_password_is_accepted_then_refused_without_echo() {
             ..tls()
         };
         c.set(key, "hunter2").unwrap();
-        assert_eq!(c.ssl_password.as_deref(), Some("hunter2"));
+        assert_eq!(c.ssl_password.as_ref().map(Secret::expose), Some("hunter2"));
         let (option, rule) = rule_error(&c);
         assert_eq!(option, "ssl_password");
         assert!(

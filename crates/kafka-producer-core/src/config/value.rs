@@ -12,6 +12,7 @@ use std::str::FromStr;
 use kafka_wire::compression::Compression;
 
 use crate::error::{ConfigProblem, ProducerError};
+use crate::sasl::Secret;
 
 /// The producer's acknowledgement mode (`acks`): how many replicas must have the
 /// records before the broker answers.
@@ -589,6 +590,21 @@ impl OptionValue for Option<String> {
     }
 
     /// `None` stays visible (it tells the reader the secret is unset).
+    fn fmt_redacted(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            None => f.write_str("None"),
+            Some(_) => f.write_str("Some(<redacted>)"),
+        }
+    }
+}
+
+/// Secret text (passwords, tokens, PEM keys): kept in a [`Secret`], which is
+/// zeroed on drop and prints as `<redacted>`.
+impl OptionValue for Option<Secret> {
+    fn parse(_key: &str, text: &str) -> Result<Self, ProducerError> {
+        Ok(Some(Secret::new(text)))
+    }
+
     fn fmt_redacted(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             None => f.write_str("None"),
