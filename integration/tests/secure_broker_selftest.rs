@@ -93,3 +93,83 @@ fn carol_cannot_write_acl_nowrite_but_can_write_acl_ok() {
     let alice = ClientKind::sasl(Listener::SaslSsl, Mechanism::ScramSha512, ALICE);
     assert_eq!(secure::console_consume(alice, &topic, sent.len(), WAIT), sent);
 }
+
+/// `secure.rs` mirrors `scripts/kafka.sh`: every listener it names is in the
+/// node's `listeners` with its port, and every client config it points to
+/// says the protocol, mechanism and user it claims. (No JVM: this catches
+/// drift between the two before a connection test fails obscurely.)
+#[test]
+fn secure_module_matches_the_written_configs() {
+    let server = std::fs::read_to_string(secure::secure_dir().join("server.properties"))
+        .expect("server.properties of the secured node: run `scripts/kafka.sh secure-up`");
+    let listeners = server
+        .lines()
+        .find_map(|line| line.strip_prefix("listeners="))
+        .expect("a listeners= line");
+    for listener in Listener::ALL {
+        let entry = format!("{}://{}", listener.name(), listener.address());
+        assert!(
+            listeners.split(',').any(|l| l == entry),
+            "{entry} not in listeners={listeners}"
+        );
+        let protocol = format!("{}:{}", listener.name(), listener.security_protocol());
+        assert!(server.contains(&protocol), "{protocol} not in the protocol map");
+    }
+    let controller = format!("CONTROLLER://127.0.0.1:{}", secure::CONTROLLER_PORT);
+    assert!(listeners.split(',').any(|l| l == controller), "{controller}");
+
+    let sasl_listeners = [
+        Listener::SaslPlaintext,
+        Listener::SaslSsl,
+        Listener::SaslPlaintextReauth,
+        Listener::SaslSslReauth,
+    ];
+    for listener in sasl_listeners {
+        for mechanism in Mechanism::ALL {
+            for user in secure::USERS {
+                let kind = ClientKind::sasl(listener, mechanism, user);
+                let config = std::fs::read_to_string(kind.config_file()).expect("readable");
+                let user_option = match mechanism {
+                    Mechanism::OAuthBearer => format!("unsecuredLoginStringClaim_sub=\"{}\"", user.name),
+                    _ => format!("username=\"{}\" password=\"{}\"", user.name, user.password),
+                };
+                for want in [
+                    format!("security.protocol={}\n", listener.security_protocol()),
+                    format!("sasl.mechanism={}\n", mechanism.name()),
+                    user_option,
+                ] {
+                    assert!(config.contains(&want), "{kind:?}: no {want:?} in\n{config}");
+                }
+            }
+        }
+    }
+    for (kind, protocol) in [
+        (ClientKind::Admin, "SASL_PLAINTEXT"),
+        (ClientKind::Ssl, "SSL"),
+        (ClientKind::Mtls, "SSL"),
+        (ClientKind::SslWrongNameNoVerify, "SSL"),
+    ] {
+        let config = std::fs::read_to_string(kind.config_file()).expect("readable");
+        assert!(
+            config.contains(&format!("security.protocol={protocol}\n")),
+            "{kind:?}:\n{config}"
+        );
+    }
+    for file in [
+        secure::CA_PEM,
+        secure::BROKER_P12,
+        secure::CLIENT_PEM,
+        secure::CLIENT_KEY_ENCRYPTED_PEM,
+        secure::OTHER_CA_PEM,
+        secure::EXPIRED_PEM,
+        secure::WRONG_NAME_PEM,
+        secure::TRUSTSTORE_P12,
+    ] {
+        secure::cert_path(file);
+    }
+    let encrypted =
+        std::fs::read_to_string(secure::cert_path(secure::CLIENT_KEY_ENCRYPTED_PEM)).expect("readable");
+    assert!(encrypted.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
+    let key = std::fs::read_to_string(secure::cert_path(secure::CLIENT_KEY_PEM)).expect("readable");
+    assert!(key.starts_with("-----BEGIN PRIVATE KEY-----"), "PKCS#8");
+}
