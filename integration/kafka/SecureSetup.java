@@ -91,12 +91,15 @@ public class SecureSetup {
             }
             allow("alice", AclOperation.ALL, ResourceType.GROUP, "*");
             allow("alice", AclOperation.ALL, ResourceType.TRANSACTIONAL_ID, "*");
-            // carol: write acl-ok*, describe acl-nowrite, nothing on acl-hidden,
-            // transactional ids acl-txn-ok*, group acl-group-ok.
+            // carol: read + write acl-ok*, describe acl-nowrite, nothing on acl-hidden,
+            // transactional ids acl-txn-ok*, group acl-group-ok. Read on acl-ok* is what
+            // lets TxnOffsetCommit in acl-group-ok succeed (it checks Read on each topic),
+            // so that a denied group is the only reason it fails in acl-group-denied.
             for (AclOperation op : new AclOperation[] {AclOperation.WRITE, AclOperation.DESCRIBE}) {
                 allow("carol", op, ResourceType.TOPIC, "acl-ok", PatternType.PREFIXED);
                 allow("carol", op, ResourceType.TRANSACTIONAL_ID, "acl-txn-ok", PatternType.PREFIXED);
             }
+            allow("carol", AclOperation.READ, ResourceType.TOPIC, "acl-ok", PatternType.PREFIXED);
             allow("carol", AclOperation.DESCRIBE, ResourceType.TOPIC, "acl-nowrite");
             allow("carol", AclOperation.READ, ResourceType.GROUP, "acl-group-ok");
             admin.createAcls(ACLS).all().get();
