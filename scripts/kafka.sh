@@ -506,12 +506,15 @@ secure_listener_list() { # SEPARATOR TEMPLATE [SKIP]
 secure_ports() { secure_listener_list ' ' '{port}'; }
 
 # A PlainLoginModule entry that accepts every test user (user_<name> options,
-# quoted because of `we,ird=user`), logging in itself as USER if given.
-plain_jaas() { # [USER]
+# quoted because of `we,ird=user`: Kafka's JAAS parser takes quoted names).
+plain_jaas() {
     local u users=""
     for u in "${SECURE_USERS[@]}"; do users+=" \"user_$u\"=\"$u-secret\""; done
-    echo "org.apache.kafka.common.security.plain.PlainLoginModule required${1:+ username=\"$1\" password=\"$1-secret\"}$users;"
+    echo "org.apache.kafka.common.security.plain.PlainLoginModule required$users;"
 }
+# The controller's and inter-broker listener's: the node logs in as admin,
+# and admin is the only user accepted there.
+ADMIN_JAAS='org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="admin-secret" user_admin="admin-secret";'
 
 keystore_props() { # LISTENER KEYSTORE
     echo "listener.name.$1.ssl.keystore.type=PKCS12"
@@ -556,11 +559,11 @@ super.users=User:admin
 # mTLS: User:CN=alice-client,O=... becomes User:alice-client.
 ssl.principal.mapping.rules=RULE:^CN=([^,]+)(,.*)?\$/\$1/,DEFAULT
 
-# Controller and inter-broker: SASL PLAIN as admin (client and server side).
+# Controller and inter-broker: SASL PLAIN, admin only (client and server side).
 listener.name.controller.sasl.enabled.mechanisms=PLAIN
-listener.name.controller.plain.sasl.jaas.config=$(plain_jaas admin)
+listener.name.controller.plain.sasl.jaas.config=$ADMIN_JAAS
 listener.name.internal.sasl.enabled.mechanisms=PLAIN
-listener.name.internal.plain.sasl.jaas.config=$(plain_jaas admin)
+listener.name.internal.plain.sasl.jaas.config=$ADMIN_JAAS
 
 # TLS, server authentication only: the client is User:ANONYMOUS.
 $(keystore_props ssl broker.p12)
@@ -664,7 +667,7 @@ secure_setup() {
     timeout 120 "$JAVA" "${TOOL_JVM_OPTS[@]}" -cp "$LIBS/*" "$program" \
         "$SECURE_CLIENTS/admin.properties" "$SECURE_INTERNAL" \
         "$SECURE_CLIENTS/client-sasl-plaintext-plain-dave.properties" 127.0.0.1:9306 ||
-        die "creating the secured node's topics and ACLs failed (the node still runs; secure-up retries)"
+        die "creating the secured node's topics and ACLs failed (the node still runs; run secure-up again to retry)"
     echo "$stamp" >"$dir/setup.stamp"
 }
 
