@@ -1,7 +1,7 @@
 //! The secured broker, checked with Kafka's own console producer and
-//! consumer only (Java, no code of ours on the wire), so that the TLS, SASL
-//! and authorization tests of our producer stand on a set-up proven
-//! independently.
+//! consumer (Java) and `openssl s_client` only, with no code of ours on the
+//! wire, so that the TLS, SASL and authorization tests of our producer stand
+//! on a set-up proven independently.
 //!
 //! Needs `scripts/kafka.sh secure-up` (the README's test command starts it);
 //! every test fails, never skips, when it does not answer.
@@ -173,4 +173,76 @@ fn secure_module_matches_the_written_configs() {
     assert!(encrypted.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
     let key = std::fs::read_to_string(secure::cert_path(secure::CLIENT_KEY_PEM)).expect("readable");
     assert!(key.starts_with("-----BEGIN PRIVATE KEY-----"), "PKCS#8");
+}
+
+/// The escaping user (SCRAM), OAUTHBEARER with the unsecured validator, and
+/// PLAIN on a re-authentication listener each get a record in, and one
+/// reader sees all three.
+#[test]
+fn weird_scram_user_oauthbearer_and_reauth_listener_write() {
+    let topic = unique_topic("secure-selftest-mechanisms");
+    secure::create_topic(&topic, 1);
+    let writers = [
+        ClientKind::sasl(Listener::SaslPlaintext, Mechanism::ScramSha256, secure::WEIRD),
+        ClientKind::sasl(Listener::SaslSsl, Mechanism::OAuthBearer, ALICE),
+        ClientKind::sasl(Listener::SaslSslReauth, Mechanism::Plain, ALICE),
+    ];
+    let mut sent = Vec::new();
+    for (i, kind) in writers.into_iter().enumerate() {
+        let value = format!("{topic}-{i}-{}", kind.principal());
+        produce_ok(kind, &topic, std::slice::from_ref(&value));
+        sent.push(value);
+    }
+    let alice = ClientKind::sasl(Listener::SaslSsl, Mechanism::ScramSha512, ALICE);
+    assert_eq!(secure::console_consume(alice, &topic, sent.len(), WAIT), sent);
+}
+
+/// Runs `openssl s_client` against a TLS listener with hostname and chain
+/// verification, returning its combined output.
+fn s_client(listener: Listener, ca_file: &str) -> String {
+    let output = std::process::Command::new("openssl")
+        .args([
+            "s_client",
+            "-connect",
+            &listener.bootstrap(),
+            "-verify_hostname",
+            "localhost",
+        ])
+        .arg("-CAfile")
+        .arg(secure::cert_path(ca_file))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("openssl (scripts/certs.sh needs it too)");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// The TLS listeners fail verification for exactly the reason their tests
+/// are about, seen by openssl rather than by our client: the expired
+/// listener is only expired, the wrong-name one only misnamed, and the good
+/// certificate is only refused by someone trusting the other CA.
+#[test]
+fn tls_listeners_present_the_certificates_the_tests_expect() {
+    let ok = s_client(Listener::Ssl, secure::CA_PEM);
+    assert!(ok.contains("Verify return code: 0 (ok)"), "{ok}");
+    let expired = s_client(Listener::SslExpired, secure::CA_PEM);
+    assert!(
+        expired.contains("Verify return code: 10 (certificate has expired)"),
+        "{expired}"
+    );
+    let wrong_name = s_client(Listener::SslWrongName, secure::CA_PEM);
+    assert!(
+        wrong_name.contains("Verify return code: 62 (hostname mismatch)"),
+        "{wrong_name}"
+    );
+    // The broker sends its chain with the test CA in it, which openssl
+    // reports as an untrusted self-signed root.
+    let unknown_ca = s_client(Listener::Ssl, secure::OTHER_CA_PEM);
+    assert!(
+        unknown_ca.contains("Verify return code: 19 (self-signed certificate in certificate chain)"),
+        "{unknown_ca}"
+    );
 }
