@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # scripts/certs.sh OUTDIR: the test PKI of the secured Kafka node.
 #
-# Writes, with openssl (and keytool for the Java truststore), a CA and the certificates the TLS tests need
-# (see integration/kafka/README.md, "Certificates", for every file):
+# Writes, with openssl (and keytool for the Java truststore), a CA and the
+# certificates the TLS tests need (integration/kafka/README.md, "Certificates"):
 #   ca.pem / ca-key.pem                 the test CA (10 years)
 #   broker.pem / broker-key.pem / broker.p12
 #                                       SAN DNS:localhost, IP:127.0.0.1, signed by the CA

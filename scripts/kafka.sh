@@ -506,12 +506,15 @@ secure_listener_list() { # SEPARATOR TEMPLATE [SKIP]
 secure_ports() { secure_listener_list ' ' '{port}'; }
 
 # A PlainLoginModule entry that accepts every test user (user_<name> options,
-# quoted because of `we,ird=user`), logging in itself as USER if given.
-plain_jaas() { # [USER]
+# quoted because of `we,ird=user`: Kafka's JAAS parser takes quoted names).
+plain_jaas() {
     local u users=""
     for u in "${SECURE_USERS[@]}"; do users+=" \"user_$u\"=\"$u-secret\""; done
-    echo "org.apache.kafka.common.security.plain.PlainLoginModule required${1:+ username=\"$1\" password=\"$1-secret\"}$users;"
+    echo "org.apache.kafka.common.security.plain.PlainLoginModule required$users;"
 }
+# The controller's and inter-broker listener's: the node logs in as admin,
+# and admin is the only user accepted there.
+ADMIN_JAAS='org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="admin-secret" user_admin="admin-secret";'
 
 keystore_props() { # LISTENER KEYSTORE
     echo "listener.name.$1.ssl.keystore.type=PKCS12"
@@ -556,11 +559,11 @@ super.users=User:admin
 # mTLS: User:CN=alice-client,O=... becomes User:alice-client.
 ssl.principal.mapping.rules=RULE:^CN=([^,]+)(,.*)?\$/\$1/,DEFAULT
 
-# Controller and inter-broker: SASL PLAIN as admin (client and server side).
+# Controller and inter-broker: SASL PLAIN, admin only (client and server side).
 listener.name.controller.sasl.enabled.mechanisms=PLAIN
-listener.name.controller.plain.sasl.jaas.config=$(plain_jaas admin)
+listener.name.controller.plain.sasl.jaas.config=$ADMIN_JAAS
 listener.name.internal.sasl.enabled.mechanisms=PLAIN
-listener.name.internal.plain.sasl.jaas.config=$(plain_jaas admin)
+listener.name.internal.plain.sasl.jaas.config=$ADMIN_JAAS
 
 # TLS, server authentication only: the client is User:ANONYMOUS.
 $(keystore_props ssl broker.p12)
@@ -650,69 +653,21 @@ ssl.truststore.location=$SECURE_CERTS/ca.pem"
     done
 }
 
-# A tool JVM talking to the secured node as admin over the INTERNAL listener.
-secure_admin_tool() { # CLASS [args...]
-    timeout 60 "$JAVA" "${TOOL_JVM_OPTS[@]}" -cp "$LIBS/*" "$1" --bootstrap-server "$SECURE_INTERNAL" \
-        --command-config "$SECURE_CLIENTS/admin.properties" "${@:2}"
-}
-
-secure_acl() { # ARGS...: one AclCommand --add
-    secure_admin_tool org.apache.kafka.tools.AclCommand --add --force "$@" >/dev/null
-}
-
-# Creates the topics and ACLs (the scheme is in the README). Both live in
-# the cluster metadata, so this runs once per formatted data directory: a
-# stamp with the cluster id records it.
+# Creates the topics, the SCRAM credentials StorageTool cannot write and the
+# ACLs (the scheme is in the README), and waits until the ACLs take effect.
+# One JVM does it all (integration/kafka/SecureSetup.java, through Java's
+# source launcher): Kafka's tools would be about fifteen. Topics and ACLs
+# live in the cluster metadata, so this runs once per formatted data
+# directory: a stamp with the cluster id and the program's checksum records it.
 secure_setup() {
-    local dir=$SECURE_DIR stamp pids=() pid t m failed=0
-    stamp="setup v2 $(sed -n 's/^cluster.id=//p' "$dir/data/meta.properties")"
+    local dir=$SECURE_DIR stamp program=$CONF_DIR/SecureSetup.java
+    stamp="$(sed -n 's/^cluster.id=//p' "$dir/data/meta.properties") $(sha256sum <"$program" | cut -d' ' -f1)"
     [ -f "$dir/setup.stamp" ] && [ "$(cat "$dir/setup.stamp")" = "$stamp" ] && return 0
     log "creating the secured node's topics and ACLs"
-    # Every tool is a JVM: run them side by side.
-    for t in acl-ok acl-nowrite acl-hidden secure-tls secure-sasl secure-reauth; do
-        secure_admin_tool org.apache.kafka.tools.TopicCommand --create --if-not-exists \
-            --topic "$t" --partitions 3 --replication-factor 1 >/dev/null &
-        pids+=($!)
-    done
-    # One mechanism per request: the controller refuses two changes of one user in one.
-    for m in SCRAM-SHA-256 SCRAM-SHA-512; do
-        secure_admin_tool org.apache.kafka.tools.ConfigCommand --alter --entity-type users \
-            --entity-name 'we,ird=user' --add-config "$m=[password=we,ird=user-secret]" >/dev/null &
-        pids+=($!)
-    done
-    # alice, the mTLS client, TLS without a certificate, and the escaping user: every topic.
-    local everyone=(--allow-principal User:alice --allow-principal User:alice-client
-        --allow-principal User:ANONYMOUS --allow-principal 'User:we,ird=user')
-    secure_acl "${everyone[@]}" --operation All --topic '*' &
-    pids+=($!)
-    secure_acl "${everyone[@]}" --operation IdempotentWrite --cluster &
-    pids+=($!)
-    secure_acl --allow-principal User:alice --operation All --group '*' --transactional-id '*' &
-    pids+=($!)
-    # ... and the others of that list may consume in any group (the console consumer's included).
-    secure_acl "${everyone[@]:2}" --operation Read --group '*' &
-    pids+=($!)
-    # carol: write acl-ok*, describe acl-nowrite, nothing on acl-hidden; txn ids acl-txn-ok*; group acl-group-ok.
-    secure_acl --allow-principal User:carol --operation Write --operation Describe \
-        --resource-pattern-type prefixed --topic acl-ok --transactional-id acl-txn-ok &
-    pids+=($!)
-    secure_acl --allow-principal User:carol --operation Describe --topic acl-nowrite &
-    pids+=($!)
-    secure_acl --allow-principal User:carol --operation Read --group acl-group-ok &
-    pids+=($!)
-    for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
-    [ "$failed" = 0 ] || die "creating the secured node's topics or ACLs failed"
-    # dave's ACL comes last, alone: once the authorizer knows it, it knows
-    # every ACL before it (the metadata log is applied in order).
-    secure_acl --allow-principal User:dave --operation Describe --topic acl-ok
-    local deadline=$((SECONDS + 30))
-    until timeout 30 "$JAVA" "${TOOL_JVM_OPTS[@]}" -cp "$LIBS/*" org.apache.kafka.tools.GetOffsetShell \
-        --bootstrap-server 127.0.0.1:9306 --topic acl-ok \
-        --command-config "$SECURE_CLIENTS/client-sasl-plaintext-plain-dave.properties" 2>/dev/null |
-        grep -q '^acl-ok:0:'; do
-        [ "$SECONDS" -lt "$deadline" ] || die "the ACLs did not take effect within 30 s"
-        sleep 1
-    done
+    timeout 120 "$JAVA" "${TOOL_JVM_OPTS[@]}" -cp "$LIBS/*" "$program" \
+        "$SECURE_CLIENTS/admin.properties" "$SECURE_INTERNAL" \
+        "$SECURE_CLIENTS/client-sasl-plaintext-plain-dave.properties" 127.0.0.1:9306 ||
+        die "creating the secured node's topics and ACLs failed (the node still runs; run secure-up again to retry)"
     echo "$stamp" >"$dir/setup.stamp"
 }
 

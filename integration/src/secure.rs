@@ -24,8 +24,8 @@
 //! `admin` is the only super user. [`ALICE`], [`MTLS_PRINCIPAL`],
 //! [`TLS_PRINCIPAL`] and [`WEIRD`] may do everything on every topic, have
 //! `IdempotentWrite` on the cluster and may read in any group; alice also has
-//! every transactional id and every group operation. [`CAROL`] may write and
-//! describe topics starting with [`ACL_OK_TOPIC`], only describe
+//! every transactional id and every group operation. [`CAROL`] may read,
+//! write and describe topics starting with [`ACL_OK_TOPIC`], only describe
 //! [`ACL_NOWRITE_TOPIC`], do nothing on [`ACL_HIDDEN_TOPIC`], use
 //! transactional ids starting with [`ACL_TXN_PREFIX`] and read in the group
 //! [`ACL_GROUP_OK`] only. [`DAVE`] may only describe [`ACL_OK_TOPIC`].
@@ -301,7 +301,7 @@ pub const TLS_PRINCIPAL: &str = "ANONYMOUS";
 /// `ssl.principal.mapping.rules`.
 pub const MTLS_PRINCIPAL: &str = "alice-client";
 
-/// Carol may write and describe topics starting with this (prefixed ACL);
+/// Carol may read, write and describe topics starting with this (prefixed ACL);
 /// dave may only describe this topic. Pre-created, 3 partitions.
 pub const ACL_OK_TOPIC: &str = "acl-ok";
 /// Carol may describe it but not write it. Pre-created, 3 partitions.
@@ -595,33 +595,45 @@ pub fn console_produce(kind: ClientKind, topic: &str, values: &[&str], timeout: 
 /// unless exactly `n` records arrive.
 ///
 /// The principal needs Read on the group: carol and dave have none on
-/// `console-consumer-*` groups, so this fails for them by design.
+/// `console-consumer-*` groups, so this fails for them by design (see
+/// [`console_consume_with`] and `--group`).
 pub fn console_consume(kind: ClientKind, topic: &str, n: usize, timeout: Duration) -> Vec<String> {
+    console_consume_with(kind, topic, n, timeout, &[])
+}
+
+/// [`console_consume`] with more console consumer arguments, e.g.
+/// `["--isolation-level", "read_committed"]`, `["--group", ACL_GROUP_OK]`
+/// or `["--property", "print.key=true"]` (then each line is what the
+/// consumer prints, not only the value).
+pub fn console_consume_with(
+    kind: ClientKind,
+    topic: &str,
+    n: usize,
+    timeout: Duration,
+    extra: &[&str],
+) -> Vec<String> {
     let config = kind.config_file();
     let config = config.to_str().expect("a UTF-8 path");
     let count = n.to_string();
     let timeout_ms = timeout.as_millis().to_string();
-    let run = run_kafka_sh(
-        &kind.bootstrap(),
-        &[
-            "consume",
-            topic,
-            "--from-beginning",
-            "--max-messages",
-            &count,
-            "--timeout-ms",
-            &timeout_ms,
-            "--consumer.config",
-            config,
-        ],
-        "",
-        timeout + JVM_SLACK,
-    );
+    let mut args = vec![
+        "consume",
+        topic,
+        "--from-beginning",
+        "--max-messages",
+        &count,
+        "--timeout-ms",
+        &timeout_ms,
+        "--consumer.config",
+        config,
+    ];
+    args.extend_from_slice(extra);
+    let run = run_kafka_sh(&kind.bootstrap(), &args, "", timeout + JVM_SLACK);
     let values: Vec<String> = run.stdout.lines().map(str::to_owned).collect();
     assert_eq!(
         values.len(),
         n,
-        "the console consumer ({kind:?}) read {} of {n} records of {topic}:\nstdout:\n{}\nstderr:\n{}",
+        "the console consumer ({kind:?}, {extra:?}) read {} of {n} records of {topic}:\nstdout:\n{}\nstderr:\n{}",
         values.len(),
         run.stdout,
         run.stderr
