@@ -82,6 +82,7 @@
 //! Without [`FakeConfig::sasl`] the broker is a `PLAINTEXT` listener: both
 //! APIs are still advertised (Kafka advertises them on every listener) and
 //! answered with `ILLEGAL_SASL_STATE`, as Kafka's request handler does.
+//! [`scram::ScramServer`] is an honest SCRAM server to plug in.
 //! Finished authentications are kept in [`FakeCluster::authentications`];
 //! scripted [`Fault`]s apply to both APIs like to any other.
 //!
@@ -105,6 +106,7 @@
 //! default behaviour applies again. See [`Fault`] for how faults combine.
 
 mod handlers;
+pub mod scram;
 mod server;
 mod state;
 

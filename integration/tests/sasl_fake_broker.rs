@@ -18,6 +18,7 @@ use actix_kafka::probe::ProbeConnection;
 use actix_kafka::security::sasl::{OAuthBearerToken, TokenFuture};
 use actix_kafka::wire::ErrorCode;
 use actix_kafka::{Producer, ProducerConfig, ProducerError, ProducerRecord};
+use actix_kafka_integration::fake_broker::scram::{ScramHash, ScramServer};
 use actix_kafka_integration::fake_broker::{codes, FakeCluster, FakeConfig, Fault, SaslAnswer, SaslTurn};
 use futures_util::future::join_all;
 use kafka_producer_core::sasl::Secret;
@@ -621,6 +622,81 @@ async fn oauthbearer_refusal_is_reported_with_the_servers_status() {
         other => panic!("expected an OAUTHBEARER failure, got {other:?}"),
     }
     assert_eq!(cluster.request_count(0, ApiKey::SaslAuthenticate), 2);
+}
+
+#[actix_rt::test]
+async fn scram_sha256_and_sha512_authenticate_against_an_honest_server() {
+    for hash in [ScramHash::Sha256, ScramHash::Sha512] {
+        let mechanism = hash.mechanism();
+        let cluster = sasl_cluster(
+            &["PLAIN", mechanism],
+            ScramServer::new(hash, USER, PASSWORD).into_fn(),
+        );
+        let producer = tokio::time::timeout(START_BOUND, Producer::start(sasl_config(&cluster, mechanism)))
+            .await
+            .expect("bounded")
+            .unwrap_or_else(|e| panic!("{mechanism}: {e}"));
+        assert_eq!(produce(&producer, &[mechanism]).await, [0]);
+        assert_eq!(log_values(&cluster), [mechanism]);
+        producer.stop().await;
+        let auths = cluster.authentications(0);
+        assert!(!auths.is_empty(), "{mechanism}");
+        for auth in &auths {
+            assert_eq!(auth.mechanism, mechanism);
+            assert_eq!(auth.error_code, codes::NONE, "{mechanism}: {auth:?}");
+            assert_eq!(auth.client_messages.len(), 2, "client-first and client-final");
+        }
+        assert_eq!(cluster.unauthenticated_requests(0), 0);
+    }
+}
+
+#[actix_rt::test]
+async fn scram_username_with_comma_and_equals_is_escaped() {
+    let user = "al,ice=admin";
+    let cluster = sasl_cluster(
+        &["SCRAM-SHA-256"],
+        ScramServer::new(ScramHash::Sha256, user, PASSWORD).into_fn(),
+    );
+    let mut config = sasl_config(&cluster, "SCRAM-SHA-256");
+    config.sasl_plain_username = Some(user.into());
+    let producer = tokio::time::timeout(START_BOUND, Producer::start(config))
+        .await
+        .expect("bounded")
+        .expect("authenticated");
+    producer.stop().await;
+    let auths = cluster.authentications(0);
+    assert!(!auths.is_empty());
+    let first = String::from_utf8_lossy(&auths[0].client_messages[0]).into_owned();
+    assert!(first.starts_with("n,,n=al=2Cice=3Dadmin,r="), "{first}");
+    assert_eq!(auths[0].error_code, codes::NONE);
+}
+
+#[actix_rt::test]
+async fn scram_wrong_password_is_rejected_by_the_server_once() {
+    let cluster = sasl_cluster(
+        &["SCRAM-SHA-512"],
+        ScramServer::new(ScramHash::Sha512, USER, "the-real-password").into_fn(),
+    );
+    let failure = fatal_failure(&cluster, sasl_config(&cluster, "SCRAM-SHA-512")).await;
+    assert_eq!(
+        failure,
+        AuthenticationFailure::Rejected {
+            mechanism: "SCRAM-SHA-512".into(),
+            code: ErrorCode(codes::SASL_AUTHENTICATION_FAILED),
+            message: Some(
+                "Authentication failed during authentication due to invalid credentials with SASL \
+                 mechanism SCRAM-SHA-512"
+                    .into()
+            ),
+        }
+    );
+    assert_eq!(cluster.connection_count(0), 1);
+    assert_eq!(cluster.request_count(0, ApiKey::SaslAuthenticate), 2);
+    let shown = format!("{failure} {failure:?}");
+    assert!(
+        !shown.contains(PASSWORD) && !shown.contains("the-real-password"),
+        "{shown}"
+    );
 }
 
 // ---- KIP-368 -------------------------------------------------------------
