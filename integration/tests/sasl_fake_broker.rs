@@ -763,6 +763,68 @@ async fn session_lifetime_is_renewed_without_losing_duplicating_or_reordering() 
     assert_eq!(cluster.unauthenticated_requests(0), 0);
 }
 
+#[actix_rt::test]
+async fn short_lived_oauthbearer_tokens_renew_the_connection_without_a_broker_lifetime() {
+    // The broker sets no session lifetime; the token says it lasts 1 s.
+    let cluster = sasl_cluster(&["OAUTHBEARER"], |_turn| SaslAnswer::success(Vec::new()));
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = calls.clone();
+    let provider = move || -> TokenFuture {
+        let n = counter.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async move {
+            Ok(OAuthBearerToken {
+                token: Secret::new(format!("short.lived.{n}")),
+                lifetime: Some(Duration::from_millis(1_000)),
+                extensions: Vec::new(),
+            })
+        })
+    };
+    let producer = tokio::time::timeout(
+        START_BOUND,
+        Producer::builder(sasl_config(&cluster, "OAUTHBEARER"))
+            .oauthbearer_token_provider(Arc::new(provider))
+            .start(),
+    )
+    .await
+    .expect("bounded")
+    .expect("authenticated");
+    let mut sent = Vec::new();
+    let mut deliveries = Vec::new();
+    let until = Instant::now() + Duration::from_millis(3_000);
+    while Instant::now() < until {
+        let value = format!("v{:04}", sent.len());
+        sent.push(value.clone());
+        deliveries.push(
+            producer
+                .send(ProducerRecord::new(TOPIC, value).partition(0))
+                .await
+                .expect("enqueued"),
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let offsets: Vec<i64> = tokio::time::timeout(Duration::from_secs(20), join_all(deliveries))
+        .await
+        .expect("every delivery completes")
+        .into_iter()
+        .map(|r| r.expect("delivered").offset)
+        .collect();
+    producer.stop().await;
+    assert_eq!(offsets, (0..sent.len() as i64).collect::<Vec<_>>());
+    assert_eq!(log_values(&cluster), sent);
+    let auths = cluster.authentications(0);
+    assert!(
+        auths.len() >= 3,
+        "{} authentications in 3 s with 1 s tokens",
+        auths.len()
+    );
+    assert!(auths.iter().all(|a| a.error_code == codes::NONE));
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        auths.len(),
+        "a fresh token per authentication"
+    );
+}
+
 // ---- the fake itself -----------------------------------------------------
 
 #[test]
