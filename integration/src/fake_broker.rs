@@ -52,9 +52,52 @@
 //!   checked; EndTxn writes a control marker, which takes an offset, into
 //!   every partition of the transaction and is recorded in
 //!   [`FakeCluster::ended_transactions`]).
+//! * **SaslHandshake** and **SaslAuthenticate**: see [SASL](#sasl).
 //! * A request for an API the fake does not serve, at a version outside the
 //!   configured range, or that does not decode is logged (`tracing`) and its
 //!   connection closed. The fake never panics on client input.
+//!
+//! # SASL
+//!
+//! [`FakeConfig::sasl`] turns every broker into a SASL listener (as
+//! `SASL_PLAINTEXT`): it offers the given mechanisms and hands every
+//! `SaslAuthenticate` message to a closure the test writes, which plays the
+//! server side of the mechanism ([`SaslTurn`] in, [`SaslAnswer`] out). The
+//! fake then behaves like Kafka's authenticator:
+//!
+//! * `SaslHandshake` naming a mechanism that is not offered is answered with
+//!   `UNSUPPORTED_SASL_MECHANISM` and the offered list.
+//! * Until a connection has authenticated, any request other than
+//!   ApiVersions, SaslHandshake and SaslAuthenticate closes it (Kafka's
+//!   "unexpected request during SASL handshake"); so does a `SaslAuthenticate`
+//!   before a successful handshake.
+//! * A `SaslAuthenticate` answered with an error code closes the connection
+//!   after the answer is written, as Kafka does.
+//! * A successful answer with `session_lifetime_ms > 0` (KIP-368) starts a
+//!   session clock: a request other than SaslHandshake / SaslAuthenticate /
+//!   ApiVersions arriving after the session expired closes the connection
+//!   and is counted ([`FakeCluster::expired_session_requests`]). A new
+//!   `SaslHandshake` on an authenticated connection is a re-authentication.
+//!
+//! Without [`FakeConfig::sasl`] the broker is a `PLAINTEXT` listener: both
+//! APIs are still advertised (Kafka advertises them on every listener) and
+//! answered with `ILLEGAL_SASL_STATE`, as Kafka's request handler does.
+//! [`scram::ScramServer`] is an honest SCRAM server to plug in.
+//! Finished authentications are kept in [`FakeCluster::authentications`];
+//! scripted [`Fault`]s apply to both APIs like to any other.
+//!
+//! ```no_run
+//! use actix_kafka_integration::fake_broker::{FakeCluster, FakeConfig, SaslAnswer};
+//! // A PLAIN server accepting one user.
+//! let config = FakeConfig::with_brokers(1).sasl(&["PLAIN"], |turn| {
+//!     if turn.client_message == b"\0alice\0secret" {
+//!         SaslAnswer::success(Vec::new())
+//!     } else {
+//!         SaslAnswer::error(58, "Authentication failed: Invalid username or password")
+//!     }
+//! });
+//! let cluster = FakeCluster::start(config);
+//! ```
 //!
 //! # Faults
 //!
@@ -63,9 +106,11 @@
 //! default behaviour applies again. See [`Fault`] for how faults combine.
 
 mod handlers;
+pub mod scram;
 mod server;
 mod state;
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -110,6 +155,13 @@ pub mod codes {
     pub const INVALID_PRODUCER_EPOCH: i16 = 47;
     /// The producer attempted a transactional operation in an invalid state.
     pub const INVALID_TXN_STATE: i16 = 48;
+    /// The client's SASL mechanism is not enabled (SaslHandshake).
+    pub const UNSUPPORTED_SASL_MECHANISM: i16 = 33;
+    /// A SASL request arrived in the wrong state (or on a listener without
+    /// SASL).
+    pub const ILLEGAL_SASL_STATE: i16 = 34;
+    /// SASL authentication failed (wrong credentials, refused token).
+    pub const SASL_AUTHENTICATION_FAILED: i16 = 58;
     /// The producer id does not match the transactional id.
     pub const INVALID_PRODUCER_ID_MAPPING: i16 = 49;
     /// The broker has no state for this producer id.
@@ -198,6 +250,110 @@ pub enum Fault {
     RawFrame(Vec<u8>),
 }
 
+/// One `SaslAuthenticate` message, as the server closure of
+/// [`FakeConfig::sasl`] sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SaslTurn {
+    /// The broker that received it.
+    pub node: i32,
+    /// Which of the broker's connections (1 for the first accepted, as
+    /// [`FakeCluster::connection_count`] counts them).
+    pub connection: usize,
+    /// 0-based index of this `SaslAuthenticate` since the connection's last
+    /// successful `SaslHandshake` (a KIP-368 re-authentication starts again
+    /// at 0). For SCRAM, 0 is the client-first message, 1 the client-final.
+    pub step: usize,
+    /// The mechanism the handshake chose.
+    pub mechanism: String,
+    /// The client's `auth_bytes`.
+    pub client_message: Vec<u8>,
+}
+
+/// The server's answer to one [`SaslTurn`].
+///
+/// The constructors cover the usual cases: [`SaslAnswer::challenge`] (more
+/// to come, e.g. SCRAM's server-first), [`SaslAnswer::success`] (the
+/// mechanism is complete) and [`SaslAnswer::error`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SaslAnswer {
+    /// The answer's error code (0: none). A non-zero code fails the
+    /// authentication: the connection is closed after the answer.
+    pub error_code: i16,
+    /// The answer's `error_message`.
+    pub error_message: Option<String>,
+    /// The answer's `auth_bytes`.
+    pub auth_bytes: Vec<u8>,
+    /// KIP-368's `session_lifetime_ms` (sent from SaslAuthenticate v1; 0:
+    /// no limit). Only meaningful on the answer that completes the
+    /// mechanism.
+    pub session_lifetime_ms: i64,
+    /// Whether this answer completes authentication: the connection may
+    /// then send other requests.
+    pub complete: bool,
+    /// A fault applied to this answer, as if scripted for it (e.g.
+    /// [`Fault::NoResponse`], [`Fault::Disconnect`], [`Fault::Delay`]).
+    pub fault: Option<Fault>,
+}
+
+impl SaslAnswer {
+    /// More to come: `auth_bytes` is a challenge (SCRAM's server-first).
+    pub fn challenge(auth_bytes: impl Into<Vec<u8>>) -> Self {
+        SaslAnswer {
+            auth_bytes: auth_bytes.into(),
+            ..SaslAnswer::default()
+        }
+    }
+
+    /// Authenticated, with these final bytes (SCRAM's server-final; empty
+    /// for PLAIN and OAUTHBEARER).
+    pub fn success(auth_bytes: impl Into<Vec<u8>>) -> Self {
+        SaslAnswer {
+            auth_bytes: auth_bytes.into(),
+            complete: true,
+            ..SaslAnswer::default()
+        }
+    }
+
+    /// Authentication failed with `code` (usually
+    /// [`codes::SASL_AUTHENTICATION_FAILED`]) and `message`.
+    pub fn error(code: i16, message: &str) -> Self {
+        SaslAnswer {
+            error_code: code,
+            error_message: Some(message.to_string()),
+            ..SaslAnswer::default()
+        }
+    }
+
+    /// Sets `session_lifetime_ms` (KIP-368).
+    pub fn session_lifetime_ms(mut self, ms: i64) -> Self {
+        self.session_lifetime_ms = ms;
+        self
+    }
+
+    /// Applies `fault` to this answer.
+    pub fn with_fault(mut self, fault: Fault) -> Self {
+        self.fault = Some(fault);
+        self
+    }
+}
+
+/// The server side of SASL: the offered mechanisms and the closure
+/// answering each `SaslAuthenticate`.
+#[derive(Clone)]
+pub(crate) struct SaslServer {
+    pub(crate) mechanisms: Vec<String>,
+    pub(crate) answer: Arc<dyn Fn(SaslTurn) -> SaslAnswer + Send + Sync>,
+}
+
+impl fmt::Debug for SaslServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SaslServer")
+            .field("mechanisms", &self.mechanisms)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The fake cluster's configuration.
 #[derive(Debug, Clone)]
 pub struct FakeConfig {
@@ -220,6 +376,8 @@ pub struct FakeConfig {
     pub finalized_features: Vec<(String, i16)>,
     /// The largest request frame accepted; larger ones close the connection.
     pub max_frame_bytes: usize,
+    /// SASL, when set by [`FakeConfig::sasl`].
+    sasl: Option<SaslServer>,
 }
 
 /// Kafka 4.x-like version ranges for the APIs a producer uses.
@@ -249,6 +407,7 @@ impl Default for FakeConfig {
             supported_features: Vec::new(),
             finalized_features: Vec::new(),
             max_frame_bytes: 100 * 1024 * 1024,
+            sasl: None,
         }
     }
 }
@@ -296,6 +455,27 @@ impl FakeConfig {
     /// Turns producer sequence checking on or off.
     pub fn check_sequences(mut self, on: bool) -> Self {
         self.check_sequences = on;
+        self
+    }
+
+    /// Makes every broker a SASL listener offering `mechanisms` (in this
+    /// order, spelled as Kafka spells them: `PLAIN`, `SCRAM-SHA-256`, ...),
+    /// whose server side is `server`: it is called once per
+    /// `SaslAuthenticate` and its [`SaslAnswer`] is sent back. See the
+    /// [module documentation](self#sasl) for what the fake enforces.
+    ///
+    /// `server` runs on the fake's thread while the cluster's state is
+    /// locked: it must not call back into the [`FakeCluster`]. A panic in it
+    /// closes the connection.
+    pub fn sasl(
+        mut self,
+        mechanisms: &[&str],
+        server: impl Fn(SaslTurn) -> SaslAnswer + Send + Sync + 'static,
+    ) -> Self {
+        self.sasl = Some(SaslServer {
+            mechanisms: mechanisms.iter().map(|m| m.to_string()).collect(),
+            answer: Arc::new(server),
+        });
         self
     }
 
@@ -360,6 +540,22 @@ pub struct StoredRecord {
     pub sequence: i32,
     /// Whether its batch was transactional.
     pub transactional: bool,
+}
+
+/// One finished SASL authentication (success or failure) on a broker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authentication {
+    /// Which of the broker's connections (1 for the first accepted).
+    pub connection: usize,
+    /// The mechanism.
+    pub mechanism: String,
+    /// The client's `SaslAuthenticate` messages, in order.
+    pub client_messages: Vec<Vec<u8>>,
+    /// The final answer's error code (0: authenticated).
+    pub error_code: i16,
+    /// The final answer's `session_lifetime_ms`, as sent (0 for versions
+    /// without the field).
+    pub session_lifetime_ms: i64,
 }
 
 /// A transaction ended by EndTxn.
@@ -501,6 +697,36 @@ impl FakeCluster {
             .iter()
             .filter(|r| r.api_key == kafka_protocol::messages::ApiKey::Produce as i16)
             .count()
+    }
+
+    /// How many requests of `api` `node` received.
+    pub fn request_count(&self, node: i32, api: impl AsApiKey) -> usize {
+        let api = api.api_key();
+        self.shared
+            .lock()
+            .requests(node)
+            .iter()
+            .filter(|r| r.api_key == api)
+            .count()
+    }
+
+    /// The SASL authentications `node` finished (succeeded or failed), in
+    /// order. One left unanswered or cut by a disconnect is not here.
+    pub fn authentications(&self, node: i32) -> Vec<Authentication> {
+        self.shared.lock().authentications(node)
+    }
+
+    /// How many requests `node` refused, closing their connection, because
+    /// the connection had not authenticated yet (SASL only).
+    pub fn unauthenticated_requests(&self, node: i32) -> usize {
+        self.shared.lock().sasl_refusals(node).0
+    }
+
+    /// How many requests `node` refused, closing their connection, because
+    /// they arrived after the connection's SASL session expired (KIP-368):
+    /// the client did not re-authenticate in time.
+    pub fn expired_session_requests(&self, node: i32) -> usize {
+        self.shared.lock().sasl_refusals(node).1
     }
 
     /// How many connections `node` accepted so far.

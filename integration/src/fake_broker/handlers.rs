@@ -6,7 +6,7 @@
 //! versions that carry it.
 
 use std::panic::AssertUnwindSafe;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::{BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::add_partitions_to_txn_response::{
@@ -28,12 +28,13 @@ use kafka_protocol::messages::{
     ApiKey, ApiVersionsRequest, ApiVersionsResponse, BrokerId, EndTxnRequest, EndTxnResponse,
     FindCoordinatorRequest, FindCoordinatorResponse, InitProducerIdRequest, InitProducerIdResponse,
     MetadataRequest, MetadataResponse, ProduceRequest, ProduceResponse, ProducerId, RequestHeader,
-    ResponseHeader, TopicName, TransactionalId, TxnOffsetCommitRequest, TxnOffsetCommitResponse,
+    ResponseHeader, SaslAuthenticateRequest, SaslAuthenticateResponse, SaslHandshakeRequest,
+    SaslHandshakeResponse, TopicName, TransactionalId, TxnOffsetCommitRequest, TxnOffsetCommitResponse,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
 
 use super::state::{AppendResult, State};
-use super::{codes, Fault, ProducedPartition, RecordedRequest, Shared};
+use super::{codes, Authentication, Fault, ProducedPartition, RecordedRequest, SaslAnswer, SaslTurn, Shared};
 
 /// The host every fake broker advertises.
 const HOST: &str = "127.0.0.1";
@@ -43,6 +44,9 @@ const HOST: &str = "127.0.0.1";
 pub(crate) enum Action {
     /// Write these bytes (a size-prefixed response, or raw bytes).
     Write(Vec<u8>),
+    /// Write these bytes, then close the connection (a failed
+    /// authentication).
+    WriteThenClose(Vec<u8>),
     /// Write nothing; keep the connection.
     Nothing,
     /// Close the connection.
@@ -56,16 +60,60 @@ pub(crate) struct Outcome {
     pub(crate) action: Action,
 }
 
+impl Outcome {
+    /// The same outcome, but the connection closes after a written answer.
+    fn then_close(self) -> Outcome {
+        let action = match self.action {
+            Action::Write(bytes) => Action::WriteThenClose(bytes),
+            other => other,
+        };
+        Outcome { action, ..self }
+    }
+}
+
 type HandleResult = Result<Outcome, String>;
 
-/// Handles one request frame (without its size prefix). Never panics: a
-/// request that cannot be handled closes the connection.
-pub(crate) fn handle_frame(shared: &Shared, node: i32, frame: Vec<u8>) -> Outcome {
+/// What one connection remembers between its requests: where it is in SASL.
+#[derive(Debug)]
+pub(crate) struct Connection {
+    /// The connection's number on its broker (1-based).
+    number: usize,
+    /// The mechanism of the authentication in progress (set by a
+    /// successful SaslHandshake, cleared when the authentication ends).
+    mechanism: Option<String>,
+    /// SaslAuthenticate messages since that handshake.
+    messages: Vec<Vec<u8>>,
+    /// Whether an authentication has succeeded on this connection.
+    authenticated: bool,
+    /// When the session ends (KIP-368), if the broker set a lifetime.
+    expires: Option<Instant>,
+}
+
+impl Connection {
+    pub(crate) fn new(number: usize) -> Connection {
+        Connection {
+            number,
+            mechanism: None,
+            messages: Vec::new(),
+            authenticated: false,
+            expires: None,
+        }
+    }
+}
+
+/// Handles one request frame (without its size prefix) on `connection`.
+/// Never panics: a request that cannot be handled closes the connection.
+pub(crate) fn handle_frame(
+    shared: &Shared,
+    node: i32,
+    connection: &mut Connection,
+    frame: Vec<u8>,
+) -> Outcome {
     let close = Outcome {
         delay: Duration::ZERO,
         action: Action::Close,
     };
-    match std::panic::catch_unwind(AssertUnwindSafe(|| handle(shared, node, frame))) {
+    match std::panic::catch_unwind(AssertUnwindSafe(|| handle(shared, node, connection, frame))) {
         Ok(Ok(outcome)) => outcome,
         Ok(Err(e)) => {
             tracing::warn!("fake broker {node}: closing connection: {e}");
@@ -196,7 +244,7 @@ fn str_bytes(s: &str) -> StrBytes {
     StrBytes::from_string(s.to_string())
 }
 
-fn handle(shared: &Shared, node: i32, frame: Vec<u8>) -> HandleResult {
+fn handle(shared: &Shared, node: i32, connection: &mut Connection, frame: Vec<u8>) -> HandleResult {
     if frame.len() < 8 {
         return Err(format!("a {}-byte request has no header", frame.len()));
     }
@@ -233,6 +281,7 @@ fn handle(shared: &Shared, node: i32, frame: Vec<u8>) -> HandleResult {
     if api == ApiKey::ApiVersions {
         return api_versions(&mut ctx, range, buf);
     }
+    sasl_gate(&mut ctx, connection)?;
     match range {
         Some((min, max)) if (min..=max).contains(&version) => {}
         _ => return Err(format!("{api:?} v{version} is not served (range {range:?})")),
@@ -246,6 +295,8 @@ fn handle(shared: &Shared, node: i32, frame: Vec<u8>) -> HandleResult {
         ApiKey::AddOffsetsToTxn => add_offsets_to_txn(&mut ctx, buf),
         ApiKey::TxnOffsetCommit => txn_offset_commit(&mut ctx, buf),
         ApiKey::EndTxn => end_txn(&mut ctx, buf),
+        ApiKey::SaslHandshake => sasl_handshake(&mut ctx, connection, buf),
+        ApiKey::SaslAuthenticate => sasl_authenticate(&mut ctx, connection, buf),
         _ => Err(format!("{api:?} is not implemented by the fake broker")),
     }
 }
@@ -752,4 +803,135 @@ fn end_txn(ctx: &mut Ctx<'_>, mut buf: Bytes) -> HandleResult {
     }
     let response = ctx.encode(&body)?;
     Ok(faults.finish(ctx.correlation_id, Some(response)))
+}
+
+/// On a SASL listener, refuses (closing the connection) a request other
+/// than the SASL ones before authentication or after the session expired,
+/// as Kafka's authenticator does.
+fn sasl_gate(ctx: &mut Ctx<'_>, connection: &Connection) -> Result<(), String> {
+    if ctx.state.config.sasl.is_none() || matches!(ctx.api, ApiKey::SaslHandshake | ApiKey::SaslAuthenticate)
+    {
+        return Ok(());
+    }
+    let api = ctx.api;
+    if !connection.authenticated {
+        ctx.state.refuse_for_sasl(ctx.node, false);
+        return Err(format!("unexpected {api:?} request before SASL authentication"));
+    }
+    if connection.expires.is_some_and(|end| Instant::now() >= end) {
+        ctx.state.refuse_for_sasl(ctx.node, true);
+        return Err(format!(
+            "{api:?} request after the SASL session expired (KIP-368)"
+        ));
+    }
+    Ok(())
+}
+
+fn sasl_handshake(ctx: &mut Ctx<'_>, connection: &mut Connection, mut buf: Bytes) -> HandleResult {
+    let request: SaslHandshakeRequest = ctx.decode(&mut buf)?;
+    let (faults, error) = ctx.request_faults();
+    let mechanism = request.mechanism.to_string();
+    let (code, offered) = match &ctx.state.config.sasl {
+        // Kafka's request handler answers this on a listener without SASL.
+        None => (codes::ILLEGAL_SASL_STATE, Vec::new()),
+        // Kafka compares mechanism names exactly.
+        Some(server) if server.mechanisms.contains(&mechanism) => (codes::NONE, server.mechanisms.clone()),
+        Some(server) => (codes::UNSUPPORTED_SASL_MECHANISM, server.mechanisms.clone()),
+    };
+    if code == codes::NONE && faults.takes_effect(error) {
+        // Also the start of a KIP-368 re-authentication: the current
+        // session stays valid until this one succeeds.
+        connection.mechanism = Some(mechanism);
+        connection.messages.clear();
+    }
+    let code = error.map_or(code, |(fault_code, _)| fault_code);
+    let body = SaslHandshakeResponse::default()
+        .with_error_code(code)
+        .with_mechanisms(offered.iter().map(|m| str_bytes(m)).collect());
+    let response = ctx.encode(&body)?;
+    let outcome = faults.finish(ctx.correlation_id, Some(response));
+    // Kafka closes the connection after refusing the mechanism.
+    Ok(if code == codes::UNSUPPORTED_SASL_MECHANISM {
+        outcome.then_close()
+    } else {
+        outcome
+    })
+}
+
+fn sasl_authenticate(ctx: &mut Ctx<'_>, connection: &mut Connection, mut buf: Bytes) -> HandleResult {
+    let request: SaslAuthenticateRequest = ctx.decode(&mut buf)?;
+    let (mut faults, error) = ctx.request_faults();
+    let version = ctx.version;
+    let Some(server) = ctx.state.config.sasl.clone() else {
+        let answer = SaslAnswer::error(codes::ILLEGAL_SASL_STATE, "SASL is not enabled on this listener");
+        let response = ctx.encode(&authenticate_body(&answer, version))?;
+        return Ok(faults.finish(ctx.correlation_id, Some(response)));
+    };
+    let Some(mechanism) = connection.mechanism.clone() else {
+        return Err("SaslAuthenticate without a successful SaslHandshake before it".to_string());
+    };
+    let effect = faults.takes_effect(error);
+    let mut answer = if effect {
+        let message = request.auth_bytes.to_vec();
+        connection.messages.push(message.clone());
+        (server.answer)(SaslTurn {
+            node: ctx.node,
+            connection: connection.number,
+            step: connection.messages.len() - 1,
+            mechanism: mechanism.clone(),
+            client_message: message,
+        })
+    } else {
+        SaslAnswer::default()
+    };
+    if let Some(fault) = answer.fault.take() {
+        if let Some((code, _)) = faults.absorb(fault) {
+            answer.error_code = code;
+        }
+    }
+    if let Some((code, _)) = error {
+        answer.error_code = code;
+    }
+    if version < 1 {
+        // v0 has no session lifetime: the client cannot know of one.
+        answer.session_lifetime_ms = 0;
+    }
+    let failed = answer.error_code != codes::NONE;
+    if effect && (failed || answer.complete) {
+        connection.mechanism = None;
+        let messages = std::mem::take(&mut connection.messages);
+        if !failed {
+            connection.authenticated = true;
+            connection.expires = u64::try_from(answer.session_lifetime_ms)
+                .ok()
+                .filter(|&ms| ms > 0)
+                .map(|ms| Instant::now() + Duration::from_millis(ms));
+        }
+        ctx.state.record_authentication(
+            ctx.node,
+            Authentication {
+                connection: connection.number,
+                mechanism,
+                client_messages: messages,
+                error_code: answer.error_code,
+                session_lifetime_ms: answer.session_lifetime_ms,
+            },
+        );
+    }
+    let response = ctx.encode(&authenticate_body(&answer, version))?;
+    let outcome = faults.finish(ctx.correlation_id, Some(response));
+    // Kafka closes the connection after a failed authentication.
+    Ok(if failed { outcome.then_close() } else { outcome })
+}
+
+/// The SaslAuthenticate response carrying `answer`, at `version`.
+fn authenticate_body(answer: &SaslAnswer, version: i16) -> SaslAuthenticateResponse {
+    let mut body = SaslAuthenticateResponse::default()
+        .with_error_code(answer.error_code)
+        .with_error_message(answer.error_message.as_deref().map(str_bytes))
+        .with_auth_bytes(Bytes::from(answer.auth_bytes.clone()));
+    if version >= 1 {
+        body = body.with_session_lifetime_ms(answer.session_lifetime_ms);
+    }
+    body
 }

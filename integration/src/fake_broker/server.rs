@@ -8,7 +8,7 @@ use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch};
 
-use super::handlers::{handle_frame, Action};
+use super::handlers::{handle_frame, Action, Connection};
 use super::state::State;
 use super::{FakeCluster, FakeConfig, Shared};
 
@@ -79,12 +79,12 @@ async fn accept_loop(shared: Arc<Shared>, node: i32, listener: TcpListener, kill
         match listener.accept().await {
             Ok((stream, peer)) => {
                 tracing::debug!("fake broker {node}: connection from {peer}");
-                shared.lock().connection_opened(node);
+                let number = shared.lock().connection_opened(node);
                 let shared = shared.clone();
                 let mut kill = kill.clone();
                 kill.mark_unchanged();
                 tokio::spawn(async move {
-                    serve_connection(&shared, node, stream, kill).await;
+                    serve_connection(&shared, node, Connection::new(number), stream, kill).await;
                     shared.lock().connection_closed(node);
                 });
             }
@@ -96,7 +96,13 @@ async fn accept_loop(shared: Arc<Shared>, node: i32, listener: TcpListener, kill
     }
 }
 
-async fn serve_connection(shared: &Shared, node: i32, stream: TcpStream, mut kill: watch::Receiver<u64>) {
+async fn serve_connection(
+    shared: &Shared,
+    node: i32,
+    mut connection: Connection,
+    stream: TcpStream,
+    mut kill: watch::Receiver<u64>,
+) {
     let _ = stream.set_nodelay(true);
     let max_frame = shared.lock().config.max_frame_bytes;
     let (mut reader, mut writer) = stream.into_split();
@@ -114,7 +120,7 @@ async fn serve_connection(shared: &Shared, node: i32, stream: TcpStream, mut kil
                 return;
             }
         };
-        let outcome = handle_frame(shared, node, frame);
+        let outcome = handle_frame(shared, node, &mut connection, frame);
         if !outcome.delay.is_zero() {
             tokio::select! {
                 biased;
@@ -128,6 +134,14 @@ async fn serve_connection(shared: &Shared, node: i32, stream: TcpStream, mut kil
                     tracing::debug!("fake broker {node}: write failed: {e}");
                     return;
                 }
+            }
+            Action::WriteThenClose(bytes) => {
+                if let Err(e) = writer.write_all(&bytes).await {
+                    tracing::debug!("fake broker {node}: write failed: {e}");
+                }
+                // Flush before the drop closes the socket, so the answer arrives.
+                let _ = writer.shutdown().await;
+                return;
             }
             Action::Nothing => {}
             Action::Close => return,

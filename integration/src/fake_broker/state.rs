@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use bytes::Bytes;
 use kafka_wire::record::{read_batches, DecodedBatch};
 
-use super::{codes, EndedTxn, FakeConfig, Fault, RecordedRequest, StoredRecord};
+use super::{codes, Authentication, EndedTxn, FakeConfig, Fault, RecordedRequest, StoredRecord};
 
 /// Decompressed size cap for one produced batch.
 const MAX_UNCOMPRESSED: usize = 256 * 1024 * 1024;
@@ -23,6 +23,9 @@ pub(crate) struct Node {
     requests: Vec<RecordedRequest>,
     accepted: usize,
     open: usize,
+    authentications: Vec<Authentication>,
+    /// Requests refused before authentication, and after session expiry.
+    sasl_refusals: (usize, usize),
 }
 
 /// One partition: its leadership and log.
@@ -109,6 +112,8 @@ impl State {
                     requests: Vec::new(),
                     accepted: 0,
                     open: 0,
+                    authentications: Vec::new(),
+                    sasl_refusals: (0, 0),
                 })
                 .collect(),
             topics: BTreeMap::new(),
@@ -259,11 +264,51 @@ impl State {
             .unwrap_or_default()
     }
 
-    pub(crate) fn connection_opened(&mut self, node: i32) {
-        if let Some(n) = self.node_mut(node) {
-            n.accepted += 1;
-            n.open += 1;
+    /// Counts a new connection; returns its number on `node` (1-based).
+    pub(crate) fn connection_opened(&mut self, node: i32) -> usize {
+        match self.node_mut(node) {
+            Some(n) => {
+                n.accepted += 1;
+                n.open += 1;
+                n.accepted
+            }
+            None => 0,
         }
+    }
+
+    pub(crate) fn record_authentication(&mut self, node: i32, authentication: Authentication) {
+        if let Some(n) = self.node_mut(node) {
+            n.authentications.push(authentication);
+        }
+    }
+
+    pub(crate) fn authentications(&self, node: i32) -> Vec<Authentication> {
+        self.nodes
+            .iter()
+            .find(|n| n.id == node)
+            .map(|n| n.authentications.clone())
+            .unwrap_or_default()
+    }
+
+    /// Counts a request refused for SASL reasons: `expired` after the
+    /// session's end, otherwise before authentication.
+    pub(crate) fn refuse_for_sasl(&mut self, node: i32, expired: bool) {
+        if let Some(n) = self.node_mut(node) {
+            if expired {
+                n.sasl_refusals.1 += 1;
+            } else {
+                n.sasl_refusals.0 += 1;
+            }
+        }
+    }
+
+    /// `(refused before authentication, refused after session expiry)`.
+    pub(crate) fn sasl_refusals(&self, node: i32) -> (usize, usize) {
+        self.nodes
+            .iter()
+            .find(|n| n.id == node)
+            .map(|n| n.sasl_refusals)
+            .unwrap_or_default()
     }
 
     pub(crate) fn connection_closed(&mut self, node: i32) {

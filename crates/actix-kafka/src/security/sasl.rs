@@ -96,8 +96,14 @@ pub enum SaslSource {
         /// SASL extensions (KIP-342).
         extensions: Vec<(String, String)>,
     },
-    /// The user's provider.
-    Provider(Arc<dyn OAuthBearerTokenProvider>),
+    /// The user's provider, and the configured extensions (a token's own
+    /// extensions override them by key).
+    Provider {
+        /// The provider.
+        provider: Arc<dyn OAuthBearerTokenProvider>,
+        /// `sasl_oauthbearer_extensions`.
+        extensions: Vec<(String, String)>,
+    },
 }
 
 impl fmt::Debug for SaslSource {
@@ -111,7 +117,10 @@ impl fmt::Debug for SaslSource {
                 .field("principal", principal)
                 .field("lifetime", lifetime)
                 .finish_non_exhaustive(),
-            SaslSource::Provider(_) => f.write_str("Provider(..)"),
+            SaslSource::Provider { extensions, .. } => f
+                .debug_struct("Provider")
+                .field("extensions", extensions)
+                .finish_non_exhaustive(),
         }
     }
 }
@@ -162,7 +171,7 @@ impl SaslSource {
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
                 if let Some(provider) = provider {
-                    Ok(SaslSource::Provider(provider))
+                    Ok(SaslSource::Provider { provider, extensions })
                 } else if let Some(token) = &config.sasl_oauthbearer_token {
                     Ok(SaslSource::Fixed(SaslCredentials::OAuthBearer {
                         token: token.clone(),
@@ -207,14 +216,20 @@ impl SaslSource {
                 };
                 Ok((credentials, Some(*lifetime)))
             }
-            SaslSource::Provider(provider) => {
+            SaslSource::Provider { provider, extensions } => {
                 let token = provider
                     .token()
                     .await
                     .map_err(|reason| ConnectFailure::CredentialsUnavailable { reason })?;
+                let mut merged: Vec<(String, String)> = extensions
+                    .iter()
+                    .filter(|(key, _)| !token.extensions.iter().any(|(k, _)| k == key))
+                    .cloned()
+                    .collect();
+                merged.extend(token.extensions);
                 let credentials = SaslCredentials::OAuthBearer {
                     token: token.token,
-                    extensions: token.extensions,
+                    extensions: merged,
                 };
                 Ok((credentials, token.lifetime))
             }
