@@ -30,6 +30,14 @@ kafka-tv1-up:
 kafka-tv1-down:
     KAFKA_PORT=9192 KAFKA_TXN_VERSION=1 scripts/kafka.sh down
 
+# Start the secured node (TLS, mTLS, SASL, ACLs) on 127.0.0.1:9300-9309 (docs/security.md).
+kafka-secure-up:
+    scripts/kafka.sh secure-up
+
+# Stop the secured node.
+kafka-secure-down:
+    scripts/kafka.sh secure-down
+
 # Every test, provisioning and starting Kafka as needed (scripts/test.sh).
 test *ARGS:
     scripts/test.sh {{ARGS}}

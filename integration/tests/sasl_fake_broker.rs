@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use actix_kafka::config::Secret;
 use actix_kafka::error::{AuthenticationFailure, ConnectFailure, ScramFailure};
 use actix_kafka::probe::ProbeConnection;
 use actix_kafka::security::sasl::{OAuthBearerToken, TokenFuture};
@@ -21,7 +22,6 @@ use actix_kafka::{Producer, ProducerConfig, ProducerError, ProducerRecord};
 use actix_kafka_integration::fake_broker::scram::{ScramHash, ScramServer};
 use actix_kafka_integration::fake_broker::{codes, FakeCluster, FakeConfig, Fault, SaslAnswer, SaslTurn};
 use futures_util::future::join_all;
-use actix_kafka::config::Secret;
 use kafka_wire::api::ApiKey;
 use kafka_wire::messages::metadata::MetadataRequest;
 use kafka_wire::messages::sasl_authenticate::SaslAuthenticateRequest;
@@ -549,8 +549,10 @@ async fn oauthbearer_static_token_carries_the_configured_extensions() {
 async fn oauthbearer_token_provider_is_asked_per_connection() {
     let cluster = sasl_cluster(&["OAUTHBEARER"], |turn| {
         let text = String::from_utf8_lossy(&turn.client_message).into_owned();
+        // The configured extensions, with the token's own overriding by key.
         let ok = text.starts_with("n,,\x01auth=Bearer provided.token.")
-            && text.ends_with("\x01traceId=abc\x01\x01");
+            && text.ends_with("\x01tenant=t1\x01traceId=abc\x01\x01")
+            && !text.contains("configured");
         if ok {
             SaslAnswer::success(Vec::new())
         } else {
@@ -572,9 +574,13 @@ async fn oauthbearer_token_provider_is_asked_per_connection() {
             })
         })
     };
+    let mut config = sasl_config(&cluster, "OAUTHBEARER");
+    config
+        .set("sasl.oauthbearer.extensions", "tenant=t1,traceId=configured")
+        .expect("extensions");
     let producer = tokio::time::timeout(
         START_BOUND,
-        Producer::builder(sasl_config(&cluster, "OAUTHBEARER"))
+        Producer::builder(config)
             .oauthbearer_token_provider(Arc::new(provider))
             .start(),
     )
@@ -779,9 +785,13 @@ async fn short_lived_oauthbearer_tokens_renew_the_connection_without_a_broker_li
             })
         })
     };
+    let mut config = sasl_config(&cluster, "OAUTHBEARER");
+    config
+        .set("sasl.oauthbearer.extensions", "tenant=t1,traceId=configured")
+        .expect("extensions");
     let producer = tokio::time::timeout(
         START_BOUND,
-        Producer::builder(sasl_config(&cluster, "OAUTHBEARER"))
+        Producer::builder(config)
             .oauthbearer_token_provider(Arc::new(provider))
             .start(),
     )

@@ -530,3 +530,46 @@ async fn a_denied_group_in_send_offsets_aborts_the_transaction_only() {
     );
     assert_eq!(read, ["committed"], "the aborted record is not read committed");
 }
+
+#[actix_rt::test]
+async fn a_rustls_client_config_given_in_code_replaces_the_ssl_options() {
+    use actix_kafka::security::rustls;
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+
+    let topic = unique_topic("secure-builder");
+    secure::create_topic(&topic, 1);
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(cert_path(secure::CA_PEM)).unwrap() {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    #[allow(deprecated)] // ring, the provider this crate is built with
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS12])
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    // No ssl.* option at all: the given config is the whole TLS setup.
+    let mut config = ProducerConfig::new(Listener::SaslSsl.bootstrap());
+    for (key, value) in [
+        ("security.protocol", "SASL_SSL"),
+        ("sasl.mechanism", "SCRAM-SHA-512"),
+        ("sasl.username", ALICE.name),
+        ("sasl.password", ALICE.password),
+    ] {
+        config.set(key, value).unwrap();
+    }
+    let producer = Producer::builder(config)
+        .tls_client_config(Arc::new(tls))
+        .start()
+        .await
+        .unwrap();
+    send_values(&producer, &topic, &["tls-1.2-from-code".into()]).await;
+    producer.stop().await;
+    let reader = ClientKind::sasl(Listener::SaslSsl, Mechanism::ScramSha512, ALICE);
+    assert_eq!(
+        secure::console_consume(reader, &topic, 1, READ_TIMEOUT),
+        ["tls-1.2-from-code"]
+    );
+}

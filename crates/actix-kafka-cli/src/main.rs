@@ -254,7 +254,13 @@ mod tests {
         config.validate().unwrap();
         assert_eq!(config.security_protocol.to_string(), "SASL_SSL");
         assert_eq!(config.sasl_plain_username.as_deref(), Some("alice"));
-        assert_eq!(config.sasl_plain_password.as_ref().map(actix_kafka::config::Secret::expose), Some("s3cr3t"));
+        assert_eq!(
+            config
+                .sasl_plain_password
+                .as_ref()
+                .map(actix_kafka::config::Secret::expose),
+            Some("s3cr3t")
+        );
         assert_eq!(config.ssl_cafile.as_deref(), Some("/etc/ca.pem"));
         assert_eq!(config.linger_ms, 5, "--producer-property overrides the file");
         assert_eq!(config.bootstrap_servers, "h:9093");

@@ -18,6 +18,10 @@ use crate::Producer;
 pub mod sasl;
 pub mod tls;
 
+/// The rustls this crate is built with, to build a `ClientConfig` for
+/// [`ProducerBuilder::tls_client_config`] without a version mismatch.
+pub use rustls;
+
 /// What every connection of a producer does before its first request.
 #[derive(Debug, Clone, Default)]
 pub struct ConnectionSecurity {
