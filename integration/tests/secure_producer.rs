@@ -170,8 +170,12 @@ async fn tls_without_and_with_a_client_certificate_and_without_hostname_verifica
         c.set("ssl.ca.location", ca.to_str().unwrap()).unwrap();
         c
     };
-    // Server authentication only: the principal is ANONYMOUS.
-    let producer = Producer::start(tls(Listener::Ssl)).await.unwrap();
+    // Server authentication only: the principal is ANONYMOUS. Bootstrapping
+    // from `localhost` verifies that name (a DNS SAN); the leader's
+    // connection goes to the advertised 127.0.0.1 and verifies the IP SAN.
+    let mut by_name = tls(Listener::Ssl);
+    by_name.bootstrap_servers = format!("localhost:{}", Listener::Ssl.port());
+    let producer = Producer::start(by_name).await.unwrap();
     send_values(&producer, &topic, &["tls".to_string()]).await;
     producer.stop().await;
 
