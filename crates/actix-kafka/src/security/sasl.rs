@@ -1,5 +1,5 @@
 //! SASL on a new connection, after `ApiVersions`: where the credentials come
-//! from, and the driver of the core's [`SaslExchange`].
+//! from (fixed, Kafka's unsecured JWT, or the user's token provider).
 //!
 //! The exchange itself (SaslHandshake, then SaslAuthenticate messages until
 //! the mechanism is done; SCRAM's nonce and signature checks) is the core's,

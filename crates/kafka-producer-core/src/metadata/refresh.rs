@@ -263,7 +263,7 @@ impl<T, L, C> MetadataManager<T, L, C> {
     /// [`ProducerError::is_authentication`]) answers every waiter at once, as
     /// the Java client fails `send` with its `AuthenticationException`
     /// instead of waiting out `max_block_ms`: asking again cannot help until
-    /// the configuration changes. Refreshes go on, [`AUTH_FAILURE_BACKOFF`]
+    /// the configuration changes. Refreshes go on, `AUTH_FAILURE_BACKOFF` (1 s)
     /// apart, so that no reconnect storm follows.
     pub fn handle_refresh_failed(&mut self, error: ProducerError, now: Instant) {
         tracing::warn!(%error, "metadata refresh failed");
