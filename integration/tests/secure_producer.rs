@@ -5,6 +5,8 @@
 //! back by Kafka's own console consumer, connecting with its own client
 //! config (see `actix_kafka_integration::secure`).
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -575,5 +577,51 @@ async fn a_rustls_client_config_given_in_code_replaces_the_ssl_options() {
     assert_eq!(
         secure::console_consume(reader, &topic, 1, READ_TIMEOUT),
         ["tls-1.2-from-code"]
+    );
+}
+
+#[test]
+fn the_cli_reads_a_java_properties_file_with_a_jaas_line() {
+    let topic = unique_topic("secure-cli");
+    secure::create_topic(&topic, 1);
+    // What a Java client's file looks like, escapes and continuation included.
+    let file = std::env::temp_dir().join(format!("{topic}.properties"));
+    let ca = cert_path(secure::CA_PEM);
+    let properties = format!(
+        "security.protocol=SASL_SSL\n\
+         sasl.mechanism=SCRAM-SHA-256\n\
+         sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required \\\n  \
+         username=\"{}\" password=\"{}\";\n\
+         ssl.truststore.type=PEM\n\
+         ssl.truststore.location={}\n",
+        ALICE.name,
+        ALICE.password,
+        ca.display()
+    );
+    std::fs::write(&file, properties).unwrap();
+    let file_arg = file.to_str().unwrap();
+    // Like Kafka's console producer, `produce` wants the bootstrap list as a
+    // flag; everything else comes from the file.
+    let bootstrap = Listener::SaslSsl.bootstrap();
+    let out = common::cli::run_cli(
+        &[
+            "produce",
+            "--bootstrap-servers",
+            &bootstrap,
+            "--topic",
+            &topic,
+            "--producer.config",
+            file_arg,
+        ],
+        b"cli-1\ncli-2\n",
+    );
+    let _ = std::fs::remove_file(&file);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains(ALICE.password), "the password leaked: {stderr}");
+    let reader = ClientKind::sasl(Listener::SaslSsl, Mechanism::ScramSha512, ALICE);
+    assert_eq!(
+        secure::console_consume(reader, &topic, 2, READ_TIMEOUT),
+        ["cli-1", "cli-2"]
     );
 }
