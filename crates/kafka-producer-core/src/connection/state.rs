@@ -131,6 +131,11 @@ pub enum ConnectionEvent<P, V> {
 /// 85 % and 95 %.
 pub const SESSION_RENEWAL_FRACTION: f64 = 0.85;
 
+/// The shortest time a session is used before it is renewed, whatever
+/// lifetime the broker names (a hostile or misconfigured broker could
+/// otherwise make every connection close as soon as it opens).
+pub const MIN_SESSION_RENEWAL: Duration = Duration::from_millis(500);
+
 enum Phase<P> {
     /// No connection; the next request connects.
     Idle,
@@ -304,7 +309,11 @@ impl<P, V> ConnectionState<P, V> {
     /// queued meanwhile go out on the new connection in their order.
     pub fn handle_session_lifetime(&mut self, now: Instant, generation: u64, lifetime: Duration) {
         if let Some(link) = self.link(generation) {
-            let renew_in = lifetime.mul_f64(SESSION_RENEWAL_FRACTION);
+            // A floor, so that a broker naming a tiny lifetime cannot make
+            // the connection reconnect in a loop.
+            let renew_in = lifetime
+                .mul_f64(SESSION_RENEWAL_FRACTION)
+                .max(MIN_SESSION_RENEWAL);
             link.renew_at = Some(now + renew_in);
             tracing::debug!(node_id = self.config.node_id, ?lifetime, "SASL session lifetime");
         }

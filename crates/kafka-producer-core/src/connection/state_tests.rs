@@ -494,9 +494,18 @@ fn versions_are_answered_at_once_when_connected() {
 #[test]
 fn a_sasl_session_is_renewed_by_draining_then_reconnecting_without_failing_or_reordering() {
     let t0 = Instant::now();
-    let (mut s, g, log) = with_calls_written(5, t0, &["first"]);
-    // Shorter than the request timeout (300 ms), so renewal comes first.
-    let lifetime = Duration::from_millis(200);
+    let long_timeout = Duration::from_secs(5);
+    let log = Log::default();
+    let mut s: State = ConnectionState::new(ConnectionConfig {
+        request_timeout: long_timeout,
+        idle_timeout: IDLE,
+        ..ConnectionConfig::new(1, "127.0.0.1:9")
+    });
+    s.handle_call(t0, call("first", &log));
+    let g = connect(&mut s, t0);
+    events(&mut s);
+    // Shorter than the request timeout, so renewal comes first.
+    let lifetime = Duration::from_millis(1000);
     s.handle_session_lifetime(t0, g, lifetime);
     let renew_at = t0 + lifetime.mul_f64(super::state::SESSION_RENEWAL_FRACTION);
     assert_eq!(s.poll_deadline(), Some(renew_at));
@@ -508,7 +517,7 @@ fn a_sasl_session_is_renewed_by_draining_then_reconnecting_without_failing_or_re
     assert!(writes(&events(&mut s)).is_empty(), "no write once renewal is due");
     assert_eq!(
         s.poll_deadline(),
-        Some(t0 + TIMEOUT),
+        Some(t0 + long_timeout),
         "only the answer in flight (or its timeout) is awaited"
     );
 
@@ -539,4 +548,16 @@ fn an_idle_connection_whose_session_ends_closes_quietly() {
     s.handle_timeout(t0 + Duration::from_millis(8500));
     assert!(matches!(events(&mut s)[..], [ConnectionEvent::Close { .. }]));
     assert_eq!(s.phase(), "idle", "no reconnect without work");
+}
+
+#[test]
+fn a_tiny_session_lifetime_is_not_a_reconnect_loop() {
+    let t0 = Instant::now();
+    let (mut s, g, _log) = with_calls_written(5, t0, &["only"]);
+    s.handle_frame(t0, g, &frame(2, b""));
+    s.handle_session_lifetime(t0, g, Duration::from_millis(1));
+    assert_eq!(s.poll_deadline(), Some(t0 + super::state::MIN_SESSION_RENEWAL));
+    s.handle_timeout(t0 + Duration::from_millis(2));
+    assert!(events(&mut s).is_empty(), "still connected");
+    assert_eq!(s.phase(), "connected");
 }
