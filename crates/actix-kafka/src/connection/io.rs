@@ -325,10 +325,23 @@ async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
             write_handshake_request(stream, segments).await?;
         }
         let body = read_handshake_frame(stream, buffer, decoder).await?;
+        // Off the actor thread: SCRAM's PBKDF2 runs here, and a server may ask
+        // for up to MAX_SCRAM_ITERATIONS rounds.
+        let (step, returned) = tokio::task::spawn_blocking(move || {
+            let step = exchange.handle_response(&body);
+            (step, exchange)
+        })
+        .await
+        .map_err(|e| {
+            Handshake::Failed(ConnectFailure::CredentialsUnavailable {
+                reason: format!("the SASL computation did not finish: {e}"),
+            })
+        })?;
+        exchange = returned;
         if let SaslStep::Done {
             session_lifetime_ms,
             next_correlation_id,
-        } = exchange.handle_response(&body).map_err(sasl)?
+        } = step.map_err(sasl)?
         {
             let session = session_lifetime_ms.map(Duration::from_millis);
             let lifetime = match (session, credentials_lifetime) {
