@@ -289,9 +289,12 @@ pub enum ProducerError {
         cause: Disconnect,
     },
 
-    /// The producer could not connect to a broker (resolve, TCP connect, or the
-    /// ApiVersions handshake failed). The record was not sent.
-    /// Class: [`ErrorClass::Retriable`].
+    /// The producer could not connect to a broker (resolve, TCP connect, the
+    /// TLS handshake, ApiVersions or SASL failed). The record was not sent.
+    /// Class: [`ErrorClass::Retriable`], except authentication failures
+    /// ([`ProducerError::is_authentication`]: a certificate or handshake
+    /// refused, credentials rejected), which are [`ErrorClass::Fatal`] and
+    /// not retried, as in the Java client.
     #[error("could not connect to {broker} at {addr}: {cause}")]
     Connection {
         /// The broker.
