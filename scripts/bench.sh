@@ -193,8 +193,10 @@ build_openssl() { # DIR
     log "building OpenSSL from openssl-src $OPENSSL_SRC_VERSION (static, no tests; a few minutes)"
     (
         cd "$src/openssl"
-        ./Configure --prefix="$out" --libdir=lib --openssldir="$out/ssl" no-shared no-tests \
-            no-docs no-apps >"$parent/openssl-configure.log" 2>&1 ||
+        # Static, without loadable modules and the legacy provider (the crate ships
+        # no sources for it), no tests, no zlib.
+        ./Configure --prefix="$out" --libdir=lib --openssldir="$out/ssl" no-shared no-module \
+            no-legacy no-tests no-comp no-zlib >"$parent/openssl-configure.log" 2>&1 ||
             { tail -30 "$parent/openssl-configure.log" >&2; exit 1; }
         make -j"$(nproc)" build_libs >"$parent/openssl-make.log" 2>&1 &&
             make install_dev >>"$parent/openssl-make.log" 2>&1 ||
@@ -221,7 +223,8 @@ install_librdkafka_ssl() {
     if [ "$openssl" = system ]; then
         fetch_crates
     else
-        log "no OpenSSL headers in /usr/include/openssl: building OpenSSL from the openssl-src crate (installing libssl-dev instead would skip this)"
+        [ "$BENCH_OPENSSL" = src ] ||
+            log "no OpenSSL headers in /usr/include/openssl: building OpenSSL from the openssl-src crate (installing libssl-dev instead would skip this)"
         fetch_crates openssl
     fi
     local build=$BENCH_DIR/build/ssl src=$BENCH_DIR/build/ssl/rdkafka-sys-$RDKAFKA_SYS_VERSION
