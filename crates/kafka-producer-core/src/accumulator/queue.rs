@@ -601,8 +601,10 @@ impl<T> PartitionQueue<T> {
                         let metadata = RecordMetadata {
                             topic: self.topic.clone(),
                             partition: self.partition,
+                            // -1 when the broker gave none, or one so near
+                            // i64::MAX that the batch's offsets do not exist.
                             offset: if base_offset >= 0 {
-                                base_offset + i as i64
+                                base_offset.checked_add(i as i64).unwrap_or(-1)
                             } else {
                                 -1
                             },

@@ -506,3 +506,22 @@ fn abandon_fails_the_in_flight_batch_as_unknown_and_the_rest_as_not_sent() {
         "a late answer for the abandoned batch changes nothing"
     );
 }
+
+#[test]
+fn a_base_offset_at_the_end_of_i64_gives_unknown_offsets_not_an_overflow() {
+    let t0 = Instant::now();
+    let mut q = queue(0, 16 * 1024);
+    append(&mut q, t0, 1);
+    let first = send(&mut q, t0).expect("linger 0");
+    append(&mut q, t0, 2);
+    append(&mut q, t0, 3);
+    completed(q.on_response(t0, first.batch_id, ok(0)));
+    let out = send(&mut q, t0).expect("the next batch");
+    let done = completed(q.on_response(t0, out.batch_id, ok(i64::MAX)));
+    let offsets: Vec<i64> = done.iter().map(|(_, r)| r.as_ref().unwrap().offset).collect();
+    assert_eq!(
+        offsets,
+        [i64::MAX, -1],
+        "the second record's offset would not exist"
+    );
+}
