@@ -1,6 +1,7 @@
 //! The table of requests written and awaiting a response (sans-IO).
 //!
-//! Entries are keyed by correlation id and carry a deadline; the caller
+//! Entries are in write order (Kafka answers in that order) and carry a
+//! deadline; the caller
 //! supplies `now`, so the rules are tested without clocks or sockets.
 
 use std::collections::VecDeque;
@@ -56,14 +57,18 @@ impl<T> InFlight<T> {
         });
     }
 
-    /// Removes and returns the request with `correlation_id`, if any. Kafka
-    /// answers in order, so this is normally the oldest entry.
-    pub fn complete(&mut self, correlation_id: i32) -> Option<Entry<T>> {
-        let index = self
-            .entries
-            .iter()
-            .position(|e| e.correlation_id == correlation_id)?;
-        self.entries.remove(index)
+    /// Removes and returns the oldest request, if `correlation_id` is its
+    /// id. Kafka answers a connection's requests in the order they were
+    /// written, so any other id is a protocol error: `Err` carries the id
+    /// that was due (`None` when nothing is in flight).
+    pub fn complete(&mut self, correlation_id: i32) -> Result<Entry<T>, Option<i32>> {
+        match self.entries.front() {
+            Some(oldest) if oldest.correlation_id == correlation_id => {
+                Ok(self.entries.pop_front().expect("the front exists"))
+            }
+            Some(oldest) => Err(Some(oldest.correlation_id)),
+            None => Err(None),
+        }
     }
 
     /// Removes and returns every request whose deadline is at or before `now`.
@@ -109,19 +114,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn complete_matches_by_id_in_any_order() {
+    fn complete_takes_answers_in_write_order_only() {
         let now = Instant::now();
         let mut t = InFlight::default();
         t.insert(1, ApiKey::Produce, 9, now, "a");
         t.insert(2, ApiKey::Metadata, 12, now, "b");
         t.insert(3, ApiKey::Produce, 9, now, "c");
         assert_eq!(t.len(), 3);
+        assert_eq!(t.complete(2).unwrap_err(), Some(1), "2 answered before 1");
+        assert_eq!(t.complete(99).unwrap_err(), Some(1), "unknown id");
+        assert_eq!(t.len(), 3, "a refused answer takes nothing");
+        assert_eq!(t.complete(1).unwrap().responder, "a");
         let b = t.complete(2).unwrap();
         assert_eq!((b.responder, b.api, b.version), ("b", ApiKey::Metadata, 12));
-        assert!(t.complete(2).is_none(), "completed once only");
-        assert!(t.complete(99).is_none(), "unknown id");
-        assert_eq!(t.complete(1).unwrap().responder, "a");
         assert_eq!(t.complete(3).unwrap().responder, "c");
+        assert_eq!(t.complete(3).unwrap_err(), None, "completed once only");
         assert_eq!(t.len(), 0);
     }
 

@@ -349,12 +349,24 @@ impl<P, V> ConnectionState<P, V> {
             Ok(id) => id,
             Err(e) => return self.disconnect(now, protocol(ProtocolViolation::NoHeader(e))),
         };
-        let Some(entry) = link.in_flight.complete(correlation_id) else {
-            tracing::warn!(node_id, correlation_id, "response with an unknown correlation id");
-            return self.disconnect(
-                now,
-                protocol(ProtocolViolation::UnknownCorrelationId(correlation_id)),
-            );
+        let entry = match link.in_flight.complete(correlation_id) {
+            Ok(entry) => entry,
+            Err(expected) => {
+                tracing::warn!(
+                    node_id,
+                    correlation_id,
+                    ?expected,
+                    "response out of order or unknown"
+                );
+                let cause = match expected {
+                    Some(expected) => ProtocolViolation::OutOfOrder {
+                        got: correlation_id,
+                        expected,
+                    },
+                    None => ProtocolViolation::UnknownCorrelationId(correlation_id),
+                };
+                return self.disconnect(now, protocol(cause));
+            }
         };
         tracing::trace!(node_id, correlation_id, api = ?entry.api, "response");
         let (api, version) = (entry.api, entry.version);

@@ -367,16 +367,30 @@ fn an_unused_connection_closes_after_the_idle_timeout_and_the_next_request_recon
 }
 
 #[test]
-fn a_stray_correlation_id_or_an_undecodable_answer_fails_everything_in_flight() {
+fn a_stray_or_out_of_order_correlation_id_or_an_undecodable_answer_fails_everything_in_flight() {
     let t0 = Instant::now();
     let (mut s, g, log) = with_calls_written(5, t0, &["a", "b"]);
     s.handle_frame(t0, g, &frame(99, b""));
     let log_now = log.borrow().clone();
     assert!(
-        log_now.iter().all(|l| l.contains("unknown correlation id 99")),
+        log_now
+            .iter()
+            .all(|l| l.contains("correlation id 99 while 2 was due")),
         "{log_now:?}"
     );
     assert_eq!(log_now.len(), 2);
+
+    // The answer to the second request before the first: out of order.
+    let (mut s, g, log) = with_calls_written(5, t0, &["a", "b"]);
+    s.handle_frame(t0, g, &frame(3, b""));
+    let log_now = log.borrow().clone();
+    assert!(
+        log_now
+            .iter()
+            .all(|l| l.contains("correlation id 3 while 2 was due")),
+        "{log_now:?}"
+    );
+    assert_eq!(log_now.len(), 2, "both fail: the stream cannot be trusted");
 
     let (mut s, g, log) = with_calls_written(5, t0, &["a", "b"]);
     s.handle_frame(t0, g, &frame(2, b"garbage"));

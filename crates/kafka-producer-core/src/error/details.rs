@@ -352,6 +352,16 @@ pub enum ProtocolViolation {
     /// A response whose correlation id matches no request in flight.
     #[error("response with unknown correlation id {0}")]
     UnknownCorrelationId(i32),
+    /// A response that is not for the oldest request in flight: Kafka
+    /// answers a connection's requests in order, so the stream cannot be
+    /// trusted.
+    #[error("response with correlation id {got} while {expected} was due (Kafka answers in order)")]
+    OutOfOrder {
+        /// The id in the response.
+        got: i32,
+        /// The id of the oldest request in flight.
+        expected: i32,
+    },
     /// A response that does not decode as the answer to its request.
     #[error("undecodable {api:?} v{version} response: {error}")]
     Undecodable {
