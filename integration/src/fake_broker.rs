@@ -248,6 +248,11 @@ pub enum Fault {
     /// Write exactly these bytes to the socket instead of a response (no size
     /// prefix or correlation id is added): a malformed frame.
     RawFrame(Vec<u8>),
+    /// Take this request in (it takes no effect), answer nothing, and read
+    /// nothing more from the connection, which stays open until the cluster
+    /// stops: a broker that accepts and stops reading, so the client's
+    /// writes fill the socket buffers and then block.
+    StopReading,
 }
 
 /// One `SaslAuthenticate` message, as the server closure of

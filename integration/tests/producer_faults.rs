@@ -995,3 +995,53 @@ async fn acks_zero_cannot_see_a_lost_request() {
     assert!(cluster.connection_count(0) >= 2, "a new connection was made");
     producer.stop().await;
 }
+
+#[actix_rt::test]
+async fn acks_zero_to_a_broker_that_stops_reading_ends_at_the_request_timeout() {
+    // The broker takes the first produce in and then reads nothing: the
+    // socket buffers fill and the producer's writes block. Without a write
+    // deadline the acks=0 deliveries (which end when written), flush and stop
+    // would wait for the idle timeout (9 minutes).
+    let cluster = one_broker();
+    cluster.script(0, ApiKey::Produce, None, Fault::StopReading, 1);
+    let producer = start(ProducerConfig {
+        acks: Some(Acks::None),
+        max_batch_size: 1 << 20,
+        max_request_size: 1 << 20,
+        ..config(&cluster, 1_000)
+    })
+    .await;
+    let value = "v".repeat(64 * 1024);
+    let started = Instant::now();
+    // 64 MiB: far more than loopback socket buffers hold.
+    let records = (0..1024).map(|_| record(value.clone())).collect();
+    let deliveries: Vec<DeliveryFuture> = producer
+        .send_all(records)
+        .await
+        .into_iter()
+        .map(|d| d.expect("enqueued"))
+        .collect();
+    let results = join_all(deliveries).await;
+    let took = started.elapsed();
+    let failed = results.iter().filter(|r| r.is_err()).count();
+    assert!(failed > 0, "some writes could not complete");
+    for error in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert!(
+            matches!(
+                error,
+                ProducerError::Disconnected { .. } | ProducerError::BatchExpired { .. }
+            ),
+            "{error:?}"
+        );
+    }
+    // One request timeout for the stuck write, then the rest fail or go over
+    // a new connection (which stops reading too: it is the same broker).
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+    let stopped = Instant::now();
+    producer.stop().await;
+    assert!(
+        stopped.elapsed() < Duration::from_secs(5),
+        "stop took {:?}",
+        stopped.elapsed()
+    );
+}

@@ -51,6 +51,8 @@ pub(crate) enum Action {
     Nothing,
     /// Close the connection.
     Close,
+    /// Read nothing more; keep the connection open until the cluster stops.
+    StopReading,
 }
 
 /// What to do, after how long.
@@ -154,7 +156,7 @@ impl RequestFaults {
     fn suppresses_effect(&self) -> bool {
         matches!(
             self.terminal,
-            Some(Fault::Disconnect { append: false } | Fault::Ignore)
+            Some(Fault::Disconnect { append: false } | Fault::Ignore | Fault::StopReading)
         )
     }
 
@@ -178,6 +180,7 @@ impl RequestFaults {
                 Action::Write(frame)
             }
             Some(Fault::RawFrame(bytes)) => Action::Write(bytes),
+            Some(Fault::StopReading) => Action::StopReading,
             _ => response.map_or(Action::Nothing, Action::Write),
         };
         Outcome {

@@ -145,6 +145,10 @@ async fn serve_connection(
             }
             Action::Nothing => {}
             Action::Close => return,
+            Action::StopReading => {
+                let _ = kill.changed().await;
+                return;
+            }
         }
     }
 }

@@ -160,7 +160,7 @@ impl BrokerConnectionActor {
                     let decoder = FrameDecoder::new(self.state.config().max_frame_size);
                     let reader = ctx.add_stream(Box::pin(frames(read_half, buffer, decoder, generation)));
                     let (writer, jobs) = mpsc::unbounded_channel();
-                    let write = write_loop(write_half, jobs)
+                    let write = write_loop(write_half, jobs, self.state.config().request_timeout)
                         .into_actor(self)
                         .map(move |result, act, ctx| act.on_writer_end(generation, result, ctx));
                     let writer_handle = ctx.spawn(write);

@@ -91,9 +91,14 @@ impl Drop for NoAckReply {
 
 /// Writes jobs in order until the channel closes (`Ok`) or a write fails.
 /// Jobs that are ready together go out in one vectored write sequence.
+///
+/// A write that does not complete within `timeout` fails (`TimedOut`): a
+/// broker that accepts and stops reading would otherwise hold `acks = 0`
+/// deliveries (which end when written) and everything behind them forever.
 pub(super) async fn write_loop(
     mut half: impl AsyncWrite + Unpin,
     mut jobs: mpsc::UnboundedReceiver<WriteJob>,
+    timeout: Duration,
 ) -> Result<(), IoFailure> {
     let mut batch = Vec::new();
     let mut segments = VecDeque::new();
@@ -108,7 +113,14 @@ pub(super) async fn write_loop(
         for job in &mut batch {
             segments.extend(job.segments.drain(..).filter(|s| !s.is_empty()));
         }
-        if let Err(e) = write_segments(&mut half, &mut segments).await {
+        let written = match tokio::time::timeout(timeout, write_segments(&mut half, &mut segments)).await {
+            Ok(written) => written,
+            Err(_) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("the broker read nothing for {} ms", millis(timeout)),
+            )),
+        };
+        if let Err(e) = written {
             // Unwritten acks=0 partitions fail as `batch` is dropped.
             return Err(IoFailure::from(&e));
         }
