@@ -654,6 +654,16 @@ impl FakeCluster {
         self.shared.lock().leader(topic, partition)
     }
 
+    /// Makes Metadata, FindCoordinator and Produce leader hints name `port`
+    /// (on 127.0.0.1) for `node` from now on, as a broker that came back
+    /// at another address (a proxy in front of the node, for instance).
+    pub fn advertise_port(&self, node: i32, port: u16) {
+        let mut state = self.shared.lock();
+        if let Some(n) = state.nodes.iter_mut().find(|n| n.id == node) {
+            n.advertised_port = Some(port);
+        }
+    }
+
     /// Makes `node` the transaction (and group) coordinator FindCoordinator
     /// answers with (the first broker by default).
     pub fn set_coordinator(&self, node: i32) {

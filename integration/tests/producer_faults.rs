@@ -13,6 +13,7 @@ use actix_kafka::error::DataOutcome;
 use actix_kafka::wire::record::read_batches;
 use actix_kafka::wire::ErrorCode;
 use actix_kafka::{DeliveryFuture, Producer, ProducerConfig, ProducerError, ProducerRecord, RecordMetadata};
+use actix_kafka_integration::counting_proxy::CountingProxy;
 use actix_kafka_integration::fake_broker::{codes, FakeCluster, FakeConfig, Fault};
 use futures_util::future::join_all;
 use kafka_wire::api::ApiKey;
@@ -1044,4 +1045,66 @@ async fn acks_zero_to_a_broker_that_stops_reading_ends_at_the_request_timeout() 
         "stop took {:?}",
         stopped.elapsed()
     );
+}
+
+#[actix_rt::test]
+async fn a_broker_that_comes_back_at_a_new_address_is_followed() {
+    let cluster = one_broker();
+    let producer = start(ProducerConfig {
+        metadata_max_age_ms: 200,
+        ..config(&cluster, 2_000)
+    })
+    .await;
+    producer.send_and_wait(record("before")).await.expect("written");
+    // Node 0 is now reached at another port (a proxy to it); the metadata says so.
+    let proxy = CountingProxy::start(&cluster.addr(0));
+    let port = proxy
+        .addr()
+        .rsplit_once(':')
+        .and_then(|(_, p)| p.parse().ok())
+        .expect("a port");
+    cluster.advertise_port(0, port);
+    // A refresh (metadata_max_age_ms) sees the move and drops the old connection.
+    actix_rt::time::sleep(Duration::from_millis(800)).await;
+    producer.send_and_wait(record("after")).await.expect("written");
+    assert!(proxy.connections() >= 1, "the new address was used");
+    assert_eq!(log_values(&cluster), ["before", "after"]);
+    producer.stop().await;
+}
+
+#[actix_rt::test]
+async fn when_every_known_broker_fails_the_bootstrap_list_is_asked_again() {
+    let cluster = one_broker();
+    let producer = start(ProducerConfig {
+        metadata_max_age_ms: 200,
+        ..config(&cluster, 2_000)
+    })
+    .await;
+    producer.send_and_wait(record("before")).await.expect("written");
+    // The metadata moves node 0 to a port where nothing listens: the only
+    // known broker becomes unreachable.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    cluster.advertise_port(0, dead);
+    actix_rt::time::sleep(Duration::from_millis(800)).await;
+    // The cluster is back at its real address, which only the bootstrap
+    // list still names.
+    let real = cluster.socket_addr(0).port();
+    cluster.advertise_port(0, real);
+    let sent = Instant::now();
+    let ack = tokio::time::timeout(Duration::from_secs(10), producer.send_and_wait(record("after")))
+        .await
+        .expect("bounded")
+        .expect("written after rebootstrapping");
+    assert_eq!(ack.offset, 1);
+    assert!(
+        sent.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        sent.elapsed()
+    );
+    assert_eq!(log_values(&cluster), ["before", "after"]);
+    producer.stop().await;
 }

@@ -398,7 +398,7 @@ fn metadata(ctx: &mut Ctx<'_>, mut buf: Bytes) -> HandleResult {
             MetadataResponseBroker::default()
                 .with_node_id(BrokerId(n.id))
                 .with_host(StrBytes::from_static_str(HOST))
-                .with_port(i32::from(n.port))
+                .with_port(i32::from(n.advertised_port.unwrap_or(n.port)))
         })
         .collect();
     let topics = names

@@ -20,6 +20,9 @@ const RECENT_BATCHES: usize = 5;
 pub(crate) struct Node {
     pub(crate) id: i32,
     pub(crate) port: u16,
+    /// The port the answers name for this node, when not its own
+    /// ([`FakeCluster::advertise_port`]).
+    pub(crate) advertised_port: Option<u16>,
     requests: Vec<RecordedRequest>,
     accepted: usize,
     open: usize,
@@ -109,6 +112,7 @@ impl State {
                 .map(|(id, port)| Node {
                     id,
                     port,
+                    advertised_port: None,
                     requests: Vec::new(),
                     accepted: 0,
                     open: 0,
@@ -135,8 +139,12 @@ impl State {
     }
 
     /// The port of `node`, if it exists.
+    /// The port answers name for `node` (its advertised port).
     pub(crate) fn port_of(&self, node: i32) -> Option<u16> {
-        self.nodes.iter().find(|n| n.id == node).map(|n| n.port)
+        self.nodes
+            .iter()
+            .find(|n| n.id == node)
+            .map(|n| n.advertised_port.unwrap_or(n.port))
     }
 
     // ---- cluster model ----

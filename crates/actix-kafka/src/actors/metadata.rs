@@ -111,7 +111,8 @@ type ClusterReply = oneshot::Sender<Result<(), ProducerError>>;
 pub struct MetadataActor {
     config: Arc<ProducerConfig>,
     manager: MetadataManager<TopicReply, LeaderReply, ClusterReply>,
-    connections: HashMap<i32, Addr<BrokerConnectionActor>>,
+    /// One connection per node, with the address it was made for.
+    connections: HashMap<i32, (String, Addr<BrokerConnectionActor>)>,
     listeners: Vec<Recipient<TopicsUpdated>>,
     security: Arc<ConnectionSecurity>,
 }
@@ -138,9 +139,17 @@ impl MetadataActor {
         }
     }
 
+    /// The connection to `node_id` at `addr`. A node that moved (the
+    /// metadata names a new address for it) gets a new connection; the old
+    /// one is closed, and its callers fail over to the new one.
     fn connection_to(&mut self, node_id: i32, addr: &str) -> Addr<BrokerConnectionActor> {
-        if let Some(conn) = self.connections.get(&node_id) {
-            return conn.clone();
+        match self.connections.get(&node_id) {
+            Some((known, conn)) if known == addr => return conn.clone(),
+            Some((known, _)) => {
+                tracing::info!(node_id, from = %known, to = %addr, "broker moved: reconnecting");
+                self.close_connection(node_id);
+            }
+            None => {}
         }
         let c = &self.config;
         let config = ConnectionConfig {
@@ -157,8 +166,30 @@ impl MetadataActor {
             max_versions: Vec::new(),
         };
         let conn = BrokerConnectionActor::with_security(config, self.security.clone()).start();
-        self.connections.insert(node_id, conn.clone());
+        self.connections.insert(node_id, (addr.to_string(), conn.clone()));
         conn
+    }
+
+    fn close_connection(&mut self, node_id: i32) {
+        if let Some((_, conn)) = self.connections.remove(&node_id) {
+            conn.do_send(Close);
+        }
+    }
+
+    /// After a refresh: closes the connections of nodes the metadata now
+    /// puts at another address (the next request reconnects there).
+    fn follow_moved_brokers(&mut self) {
+        let moved: Vec<i32> = self
+            .manager
+            .cluster()
+            .brokers()
+            .filter(|b| matches!(self.connections.get(&b.node_id), Some((known, _)) if *known != b.addr))
+            .map(|b| b.node_id)
+            .collect();
+        for node_id in moved {
+            tracing::info!(node_id, "broker moved: closing its old connection");
+            self.close_connection(node_id);
+        }
     }
 
     /// Sends the refresh the manager asks for, and delivers its answers.
@@ -175,7 +206,10 @@ impl MetadataActor {
                 .map(move |result, actor, ctx| {
                     let now = Instant::now();
                     match result {
-                        Ok(Ok(response)) => actor.manager.handle_refresh_response(&response, now),
+                        Ok(Ok(response)) => {
+                            actor.manager.handle_refresh_response(&response, now);
+                            actor.follow_moved_brokers();
+                        }
                         Ok(Err(e)) => actor.manager.handle_refresh_failed(e.into(), now),
                         Err(_) => {
                             let broker = node_id.into();
@@ -293,7 +327,7 @@ impl Handler<ShutdownMetadata> for MetadataActor {
     fn handle(&mut self, _: ShutdownMetadata, ctx: &mut Context<Self>) {
         self.manager.close(ProducerError::Closed);
         self.deliver();
-        for (_, conn) in self.connections.drain() {
+        for (_, (_, conn)) in self.connections.drain() {
             conn.do_send(Close);
         }
         ctx.stop();

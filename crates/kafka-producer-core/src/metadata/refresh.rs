@@ -101,6 +101,9 @@ pub struct MetadataManager<T, L, C> {
     not_before: Option<Instant>,
     /// Which broker the next refresh asks (rotates on failure).
     next_broker: usize,
+    /// Refreshes failed in a row; once every known broker has failed, the
+    /// bootstrap list is asked too.
+    failed_in_a_row: usize,
     events: VecDeque<MetadataEvent<T, L, C>>,
 }
 
@@ -121,6 +124,7 @@ impl<T, L, C> MetadataManager<T, L, C> {
             last_success: None,
             not_before: None,
             next_broker: 0,
+            failed_in_a_row: 0,
             events: VecDeque::new(),
         }
     }
@@ -207,6 +211,7 @@ impl<T, L, C> MetadataManager<T, L, C> {
     /// The answer to the refresh in flight.
     pub fn handle_refresh_response(&mut self, response: &MetadataResponse, now: Instant) {
         self.refreshing = false;
+        self.failed_in_a_row = 0;
         self.cluster.update(response);
         self.last_success = Some(now);
         for (_, reply) in self.cluster_waiters.drain(..) {
@@ -269,6 +274,7 @@ impl<T, L, C> MetadataManager<T, L, C> {
         tracing::warn!(%error, "metadata refresh failed");
         self.refreshing = false;
         self.next_broker += 1;
+        self.failed_in_a_row += 1;
         self.refresh_requested = true;
         let authentication = error.is_authentication();
         let backoff = if authentication {
@@ -329,19 +335,17 @@ impl<T, L, C> MetadataManager<T, L, C> {
 
     /// A broker for a request any broker can answer: the known brokers in
     /// turn, or the bootstrap list (as node ids -1, -2, ...) before any is
-    /// known.
+    /// known. Once every known broker has failed in a row, the bootstrap
+    /// list joins the rotation (Java's `metadata.recovery.strategy =
+    /// rebootstrap`, KIP-899): the cluster may have moved to new hosts that
+    /// only the bootstrap names still reach.
     pub fn any_broker(&self) -> (i32, String) {
         let mut brokers: Vec<(i32, String)> = self.cluster.brokers().map(|b| (b.node_id, b.addr)).collect();
         // Known brokers in node order; the bootstrap list in its own order.
         brokers.sort();
-        if brokers.is_empty() {
-            brokers = self
-                .config
-                .bootstrap
-                .iter()
-                .enumerate()
-                .map(|(i, addr)| (-1 - i as i32, addr.clone()))
-                .collect();
+        if brokers.is_empty() || self.failed_in_a_row >= brokers.len() {
+            let bootstrap = self.config.bootstrap.iter().enumerate();
+            brokers.extend(bootstrap.map(|(i, addr)| (-1 - i as i32, addr.clone())));
         }
         brokers[self.next_broker % brokers.len()].clone()
     }

@@ -297,3 +297,39 @@ fn a_refused_connection_keeps_waiters_waiting() {
     );
     assert!(m.poll_refresh(t0 + 105 * MS).is_some());
 }
+
+#[test]
+fn once_every_known_broker_failed_the_bootstrap_list_is_asked_again() {
+    let t0 = Instant::now();
+    let mut m = manager();
+    m.poll_refresh(t0).expect("first refresh");
+    m.handle_refresh_response(&response(&[]), t0);
+    // Node 7 (h7:1) is the only known broker; the bootstrap list is not asked.
+    assert_eq!(m.any_broker(), (7, "h7:1".to_string()));
+    m.rotate_broker();
+    assert_eq!(m.any_broker(), (7, "h7:1".to_string()));
+
+    m.handle_refresh_failed(refused(), t0 + MS);
+    // Every known broker failed: the rotation is node 7, then b1, b2.
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        seen.push(m.any_broker());
+        m.rotate_broker();
+    }
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            (-2, "b2:9092".to_string()),
+            (-1, "b1:9092".to_string()),
+            (7, "h7:1".to_string())
+        ]
+    );
+
+    // A success forgets the failures.
+    m.handle_refresh_response(&response(&[]), t0 + 2 * MS);
+    for _ in 0..3 {
+        assert_eq!(m.any_broker().0, 7);
+        m.rotate_broker();
+    }
+}
