@@ -302,6 +302,34 @@ async fn an_oversized_record_is_refused_alone() {
 }
 
 #[actix_rt::test]
+async fn a_negative_timestamp_is_refused_alone() {
+    // Kafka would refuse the whole batch (INVALID_TIMESTAMP), failing the
+    // good records that share it; the producer refuses the one record.
+    let bootstrap = bootstrap();
+    let topic = unique_topic("negative-ts");
+    create_topic(&bootstrap, &topic, 1, &[]);
+    let producer = start(ProducerConfig {
+        linger_ms: 50,
+        ..ProducerConfig::new(bootstrap.clone())
+    })
+    .await;
+    let records = vec![
+        ProducerRecord::new(topic.clone(), "good-0"),
+        ProducerRecord::new(topic.clone(), "bad").timestamp(-5),
+        ProducerRecord::new(topic.clone(), "good-1").timestamp(0),
+    ];
+    let results = send_all_and_wait(&producer, records).await;
+    assert_eq!(results[0].as_ref().ok(), Some(&0));
+    assert_eq!(
+        results[1],
+        Err(ProducerError::InvalidTimestamp { timestamp_ms: -5 })
+    );
+    assert_eq!(results[2].as_ref().ok(), Some(&1));
+    producer.stop().await;
+    assert_eq!(values(&bootstrap, &topic, 2), ["good-0", "good-1"]);
+}
+
+#[actix_rt::test]
 async fn bad_configurations_are_rejected_at_start() {
     let bootstrap = bootstrap();
     let base = || ProducerConfig::new(bootstrap.clone());

@@ -194,6 +194,7 @@ impl<T> EnqueueStage<T> {
         let size = match self
             .gate
             .check()
+            .and_then(|()| check_timestamp(record.timestamp))
             .and_then(|()| check_record_size(estimated_size(&record), max))
         {
             Ok(size) => size,
@@ -437,6 +438,13 @@ impl<T> EnqueueStage<T> {
             error,
             dooms_transaction,
         });
+    }
+}
+
+fn check_timestamp(timestamp: Option<i64>) -> Result<(), ProducerError> {
+    match timestamp {
+        Some(timestamp_ms) if timestamp_ms < 0 => Err(ProducerError::InvalidTimestamp { timestamp_ms }),
+        _ => Ok(()),
     }
 }
 

@@ -240,6 +240,11 @@ fn bad_records_are_refused_before_waiting() {
     );
     let builder = RecordBatchBuilder::new(Compression::None, 1024);
     stage.handle_batch(builder, "t", 0, 3, &mut LazyNow::at(t0));
+    stage.handle_record(
+        ProducerRecord::new("t", vec![1u8]).timestamp(-1),
+        4,
+        &mut LazyNow::at(t0),
+    );
     let events: Vec<_> = std::iter::from_fn(|| stage.poll_event()).collect();
     assert!(matches!(
         &events[..],
@@ -257,6 +262,11 @@ fn bad_records_are_refused_before_waiting() {
             EnqueueEvent::Refuse {
                 ticket: 3,
                 error: ProducerError::Encode { .. },
+                ..
+            },
+            EnqueueEvent::Refuse {
+                ticket: 4,
+                error: ProducerError::InvalidTimestamp { timestamp_ms: -1 },
                 ..
             },
         ]

@@ -137,6 +137,16 @@ pub enum ProducerError {
         reason: TopicNameError,
     },
 
+    /// The record's explicit timestamp is negative. Kafka refuses such a
+    /// batch as a whole (`INVALID_TIMESTAMP`), which would fail the other
+    /// records that share it; Java's `ProducerRecord` refuses it too. The
+    /// record was not sent. Class: [`ErrorClass::Abortable`].
+    #[error("invalid timestamp {timestamp_ms}: a record's timestamp must be non-negative (or unset); the record was not sent")]
+    InvalidTimestamp {
+        /// The rejected timestamp (milliseconds).
+        timestamp_ms: i64,
+    },
+
     /// The brokers answered metadata requests, but the topic was not among the
     /// topics they know for the whole of `max_block_ms` (it does not exist and is not
     /// auto-created, or its metadata kept reporting an error). The record was not
@@ -419,6 +429,7 @@ impl ProducerError {
             ProducerError::Config { .. } => ErrorClass::Configuration,
             ProducerError::RecordTooLarge { .. }
             | ProducerError::InvalidTopic { .. }
+            | ProducerError::InvalidTimestamp { .. }
             | ProducerError::UnknownTopic { .. }
             | ProducerError::MetadataTimeout { .. }
             | ProducerError::PartitionOutOfRange { .. }
