@@ -131,6 +131,11 @@ pub enum ConnectionEvent<P, V> {
 /// 85 % and 95 %.
 pub const SESSION_RENEWAL_FRACTION: f64 = 0.85;
 
+/// The longest pause a broker's `throttle_time_ms` can impose on a
+/// connection: a hostile or broken broker answering `i32::MAX` (24 days)
+/// must not stall the producer; quotas throttle for seconds.
+pub const MAX_THROTTLE: Duration = Duration::from_secs(30);
+
 /// The shortest time a session is used before it is renewed, whatever
 /// lifetime the broker names (a hostile or misconfigured broker could
 /// otherwise make every connection close as soon as it opens).
@@ -163,6 +168,9 @@ struct Link<P> {
     renew_at: Option<Instant>,
     /// Renewal is due: write nothing more on this connection.
     draining: bool,
+    /// The broker asked for a pause (`throttle_time_ms`, KIP-219): nothing
+    /// is written before this.
+    muted_until: Option<Instant>,
 }
 
 /// Who takes the answer of a written request.
@@ -293,6 +301,7 @@ impl<P, V> ConnectionState<P, V> {
             last_active: now,
             renew_at: None,
             draining: false,
+            muted_until: None,
         });
         self.pump(now);
     }
@@ -370,11 +379,13 @@ impl<P, V> ConnectionState<P, V> {
         };
         tracing::trace!(node_id, correlation_id, api = ?entry.api, "response");
         let (api, version) = (entry.api, entry.version);
+        let mut throttle_ms = 0;
         let answered = match entry.responder {
             Awaiting::Call(answer) => answer.respond(node_id, api, version, correlation_id, body),
             Awaiting::Produce(routing) => {
                 match decode_response::<ProduceResponse>(api, version, correlation_id, body) {
                     Ok(response) => {
+                        throttle_ms = response.throttle_time_ms;
                         let results = routing.route(node_id, response);
                         self.events
                             .extend(results.into_iter().map(|(p, r)| ConnectionEvent::Produced(p, r)));
@@ -388,6 +399,9 @@ impl<P, V> ConnectionState<P, V> {
                 }
             }
         };
+        if let Some(link) = self.link(generation) {
+            link.mute(now, throttle_ms, node_id);
+        }
         match answered {
             Ok(()) => self.pump(now),
             Err(violation) => {
@@ -443,7 +457,7 @@ impl<P, V> ConnectionState<P, V> {
             }
             Phase::Connected(link) => {
                 let expired = link.in_flight.expire(now);
-                if expired.is_empty() && link.renewal_due(now) {
+                if expired.is_empty() && (link.renewal_due(now) || link.unmute(now)) {
                     return self.pump(now);
                 }
                 if expired.is_empty() {
@@ -499,7 +513,8 @@ impl<P, V> ConnectionState<P, V> {
                     None => link.last_active + self.config.idle_timeout,
                 };
                 // Once renewal is due (`renew_at` taken), answers move it.
-                Some(link.renew_at.map_or(quiet, |renew| renew.min(quiet)))
+                let renew_or_quiet = link.renew_at.map_or(quiet, |renew| renew.min(quiet));
+                Some(link.muted_until.map_or(renew_or_quiet, |t| t.min(renew_or_quiet)))
             }
             Phase::Idle | Phase::Connecting => None,
         };
@@ -542,6 +557,9 @@ impl<P, V> ConnectionState<P, V> {
             };
             if link.renewal_due(now) {
                 return self.renew_session();
+            }
+            if link.is_muted(now) {
+                return;
             }
             if link.in_flight.len() >= max_in_flight {
                 return;
@@ -632,6 +650,35 @@ impl<P, V> ConnectionState<P, V> {
 }
 
 impl<P> Link<P> {
+    /// The broker throttled us for `throttle_ms` (KIP-219: it answers at
+    /// once and expects the client to wait): write nothing for that long,
+    /// at most [`MAX_THROTTLE`].
+    fn mute(&mut self, now: Instant, throttle_ms: i32, node_id: i32) {
+        let Ok(ms) = u64::try_from(throttle_ms) else {
+            return;
+        };
+        if ms == 0 {
+            return;
+        }
+        let pause = Duration::from_millis(ms).min(MAX_THROTTLE);
+        tracing::info!(node_id, throttle_ms, ?pause, "the broker throttles this producer");
+        let until = now + pause;
+        self.muted_until = Some(self.muted_until.map_or(until, |t| t.max(until)));
+    }
+
+    fn is_muted(&self, now: Instant) -> bool {
+        self.muted_until.is_some_and(|t| now < t)
+    }
+
+    /// Whether a pause ended now (so writing may resume).
+    fn unmute(&mut self, now: Instant) -> bool {
+        if self.muted_until.is_some_and(|t| now >= t) {
+            self.muted_until = None;
+            return true;
+        }
+        false
+    }
+
     /// Whether the session renewal has begun (starting it when its time
     /// has come).
     fn renewal_due(&mut self, now: Instant) -> bool {

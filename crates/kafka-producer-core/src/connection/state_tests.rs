@@ -166,6 +166,11 @@ fn frame(correlation_id: i32, rest: &[u8]) -> Vec<u8> {
 
 /// A Produce v7 response body: every partition of topic `t` succeeded.
 fn produce_v7(correlation_id: i32, partitions: &[(i32, i64)]) -> Vec<u8> {
+    produce_v7_throttled(correlation_id, partitions, 0)
+}
+
+/// Like [`produce_v7`], with the broker's `throttle_time_ms`.
+fn produce_v7_throttled(correlation_id: i32, partitions: &[(i32, i64)], throttle_ms: i32) -> Vec<u8> {
     let mut w = Writer::new(false);
     w.i32(correlation_id);
     w.array_len(1).unwrap();
@@ -178,7 +183,7 @@ fn produce_v7(correlation_id: i32, partitions: &[(i32, i64)]) -> Vec<u8> {
         w.i64(-1);
         w.i64(0);
     }
-    w.i32(0);
+    w.i32(throttle_ms);
     w.into_bytes().to_vec()
 }
 
@@ -574,4 +579,37 @@ fn a_tiny_session_lifetime_is_not_a_reconnect_loop() {
     s.handle_timeout(t0 + Duration::from_millis(2));
     assert!(events(&mut s).is_empty(), "still connected");
     assert_eq!(s.phase(), "connected");
+}
+
+#[test]
+fn a_throttled_answer_mutes_the_connection_for_the_throttle_time_bounded() {
+    let t0 = Instant::now();
+    let mut s = state(5);
+    s.handle_produce(batch(0, 1, None), "first");
+    s.handle_flush(t0);
+    let g = connect(&mut s, t0);
+    assert_eq!(writes(&events(&mut s)).len(), 1);
+    // KIP-219: the broker answers at once and asks us to wait 1 s.
+    s.handle_frame(t0, g, &produce_v7_throttled(2, &[(0, 5)], 1000));
+    events(&mut s);
+    s.handle_produce(batch(0, 1, None), "second");
+    s.handle_flush(t0 + Duration::from_millis(10));
+    assert!(writes(&events(&mut s)).is_empty(), "muted");
+    assert_eq!(s.poll_deadline(), Some(t0 + Duration::from_millis(1000)));
+    s.handle_timeout(t0 + Duration::from_millis(1000));
+    assert_eq!(writes(&events(&mut s)).len(), 1, "written once the pause ends");
+
+    // i32::MAX (24 days) is capped.
+    let mut s = state(5);
+    s.handle_produce(batch(0, 1, None), "first");
+    s.handle_flush(t0);
+    let g = connect(&mut s, t0);
+    events(&mut s);
+    s.handle_frame(t0, g, &produce_v7_throttled(2, &[(0, 5)], i32::MAX));
+    events(&mut s);
+    s.handle_produce(batch(0, 1, None), "second");
+    s.handle_flush(t0);
+    assert_eq!(s.poll_deadline(), Some(t0 + super::state::MAX_THROTTLE));
+    s.handle_timeout(t0 + super::state::MAX_THROTTLE);
+    assert_eq!(writes(&events(&mut s)).len(), 1);
 }
