@@ -60,9 +60,19 @@ impl ClusterMetadata {
     /// Applies a Metadata response. Topics it does not mention are kept.
     pub fn update(&mut self, response: &MetadataResponse) {
         if !response.brokers.is_empty() {
+            // A broker that cannot be reached as named (no host, a port
+            // outside 1..=65535) is left out: its partitions count as
+            // without a leader rather than as a connection that must fail.
             self.brokers = response
                 .brokers
                 .iter()
+                .filter(|b| {
+                    let usable = !b.host.is_empty() && (1..=65535).contains(&b.port);
+                    if !usable {
+                        tracing::warn!(node_id = b.node_id, host = %b.host, port = b.port, "unusable broker address in metadata");
+                    }
+                    usable
+                })
                 .map(|b| (b.node_id, format!("{}:{}", b.host, b.port)))
                 .collect();
         }
@@ -87,8 +97,9 @@ impl ClusterMetadata {
                         };
                     }
                 }
+                // Available: a leader the broker list can reach.
                 let available: Vec<i32> = (0..partition_count)
-                    .filter(|p| leaders[*p as usize] >= 0)
+                    .filter(|p| self.brokers.contains_key(&leaders[*p as usize]))
                     .collect();
                 TopicState::Known(TopicInfo {
                     name: name.clone(),
@@ -218,6 +229,43 @@ mod tests {
         assert_eq!((info.partition_count, &info.available[..]), (2, &[0][..]));
         assert!(matches!(m.topic("missing"), Some(TopicState::Missing(_))));
         assert!(matches!(m.topic("denied"), Some(TopicState::Failed(_))));
+    }
+
+    #[test]
+    fn a_leader_missing_from_the_broker_list_is_not_available() {
+        let mut m = ClusterMetadata::default();
+        let broker = |node_id, host: &str, port| MetadataBroker {
+            node_id,
+            host: host.into(),
+            port,
+            rack: None,
+        };
+        let response = MetadataResponse {
+            throttle_time_ms: 0,
+            brokers: vec![
+                broker(1, "h1", 9092),
+                broker(2, "", 9092),
+                broker(3, "h3", 0),
+                broker(4, "h4", 70000),
+            ],
+            cluster_id: None,
+            controller_id: 1,
+            topics: vec![topic(
+                "a",
+                ErrorCode::NONE,
+                (0..5).map(|p| partition(p, p + 1)).collect(),
+            )],
+            cluster_authorized_operations: i32::MIN,
+        };
+        m.update(&response);
+        let Some(TopicState::Known(info)) = m.topic("a") else {
+            panic!("known")
+        };
+        // Leaders 1..=5: only node 1 is in the list with a usable address.
+        assert_eq!(&info.available[..], &[0][..]);
+        assert_eq!(m.broker(2), None, "empty host");
+        assert_eq!(m.broker(3), None, "port 0");
+        assert_eq!(m.broker(4), None, "port 70000");
     }
 
     #[test]
