@@ -116,6 +116,12 @@ impl ClusterMetadata {
         }
     }
 
+    /// Forgets every topic `keep` refuses (an answer may name topics
+    /// nobody asked about; they are not kept).
+    pub fn retain_topics(&mut self, mut keep: impl FnMut(&str) -> bool) {
+        self.topics.retain(|name, _| keep(name));
+    }
+
     /// The state of `topic`, if a response mentioned it.
     pub fn topic(&self, topic: &str) -> Option<&TopicState> {
         self.topics.get(topic)

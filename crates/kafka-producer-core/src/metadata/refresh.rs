@@ -213,6 +213,8 @@ impl<T, L, C> MetadataManager<T, L, C> {
         self.refreshing = false;
         self.failed_in_a_row = 0;
         self.cluster.update(response);
+        let asked = &self.topics;
+        self.cluster.retain_topics(|name| asked.contains(name));
         self.last_success = Some(now);
         for (_, reply) in self.cluster_waiters.drain(..) {
             self.events.push_back(MetadataEvent::Cluster(reply, Ok(())));

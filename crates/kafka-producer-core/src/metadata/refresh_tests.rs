@@ -168,6 +168,7 @@ fn a_failed_refresh_rotates_brokers_backs_off_and_answers_leader_waiters() {
 fn leader_waiters_wait_for_the_next_refresh_when_asked_to() {
     let t0 = Instant::now();
     let mut m = manager();
+    m.handle_get_topic("t".into(), t0 + 1000 * MS, 9, t0);
     m.poll_refresh(t0).unwrap();
     m.handle_refresh_response(&response(&[("t", ErrorCode::NONE, 2)]), t0);
     drain(&mut m);
@@ -332,4 +333,20 @@ fn once_every_known_broker_failed_the_bootstrap_list_is_asked_again() {
         assert_eq!(m.any_broker().0, 7);
         m.rotate_broker();
     }
+}
+
+#[test]
+fn topics_nobody_asked_about_are_not_kept() {
+    let t0 = Instant::now();
+    let mut m = manager();
+    m.handle_get_topic("t".into(), t0 + 1000 * MS, 1, t0);
+    m.poll_refresh(t0).expect("refresh");
+    // The answer names t and 1000 topics nobody asked about.
+    let mut topics: Vec<(String, ErrorCode, i32)> =
+        (0..1000).map(|i| (format!("x{i}"), ErrorCode::NONE, 1)).collect();
+    topics.push(("t".into(), ErrorCode::NONE, 1));
+    let named: Vec<(&str, ErrorCode, i32)> = topics.iter().map(|(n, c, p)| (n.as_str(), *c, *p)).collect();
+    m.handle_refresh_response(&response(&named), t0 + MS);
+    assert!(m.cluster().topic("t").is_some());
+    assert!(m.cluster().topic("x0").is_none() && m.cluster().topic("x999").is_none());
 }
