@@ -82,7 +82,12 @@ impl ClusterMetadata {
                 continue;
             };
             let name: Arc<str> = Arc::from(name);
-            let state = if topic.error_code.is_ok() {
+            let state = if topic.error_code.is_ok() && topic.partitions.is_empty() {
+                // No partition to send to (a hostile answer, or a topic
+                // still being created): as good as unknown, so senders keep
+                // waiting up to max_block_ms instead of writing to partition 0.
+                TopicState::Missing(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION)
+            } else if topic.error_code.is_ok() {
                 let partition_count = topic.partitions.len() as i32;
                 let mut leaders = vec![-1; topic.partitions.len()];
                 for p in &topic.partitions {
@@ -235,6 +240,21 @@ mod tests {
         assert_eq!((info.partition_count, &info.available[..]), (2, &[0][..]));
         assert!(matches!(m.topic("missing"), Some(TopicState::Missing(_))));
         assert!(matches!(m.topic("denied"), Some(TopicState::Failed(_))));
+    }
+
+    #[test]
+    fn a_topic_without_partitions_is_not_known() {
+        let mut m = ClusterMetadata::default();
+        let response = MetadataResponse {
+            throttle_time_ms: 0,
+            brokers: vec![],
+            cluster_id: None,
+            controller_id: 1,
+            topics: vec![topic("empty", ErrorCode::NONE, vec![])],
+            cluster_authorized_operations: i32::MIN,
+        };
+        m.update(&response);
+        assert!(matches!(m.topic("empty"), Some(TopicState::Missing(_))));
     }
 
     #[test]
