@@ -177,17 +177,23 @@ impl MetadataActor {
     }
 
     /// After a refresh: closes the connections of nodes the metadata now
-    /// puts at another address (the next request reconnects there).
+    /// puts at another address (the next request reconnects there), and of
+    /// nodes it no longer lists (they left the cluster).
     fn follow_moved_brokers(&mut self) {
-        let moved: Vec<i32> = self
+        let listed: HashMap<i32, String> = self
             .manager
             .cluster()
             .brokers()
-            .filter(|b| matches!(self.connections.get(&b.node_id), Some((known, _)) if *known != b.addr))
-            .map(|b| b.node_id)
+            .map(|b| (b.node_id, b.addr))
             .collect();
-        for node_id in moved {
-            tracing::info!(node_id, "broker moved: closing its old connection");
+        let stale: Vec<i32> = self
+            .connections
+            .iter()
+            .filter(|(node_id, (addr, _))| **node_id >= 0 && listed.get(node_id) != Some(addr))
+            .map(|(node_id, _)| *node_id)
+            .collect();
+        for node_id in stale {
+            tracing::info!(node_id, new_addr = ?listed.get(&node_id), "broker moved or left: closing its connection");
             self.close_connection(node_id);
         }
     }
