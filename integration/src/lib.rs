@@ -8,6 +8,7 @@
 //! Independent verification goes through Kafka's own tools (the console
 //! consumer), run with the broker's jars via `scripts/kafka.sh`.
 
+pub mod checker;
 pub mod counting_proxy;
 pub mod fake_broker;
 pub mod secure;

@@ -3,8 +3,10 @@
 //! records with unique ids to a 6-partition, RF=3, `min.insync.replicas=2`
 //! topic of the 3-node cluster while another thread SIGKILLs partition
 //! leaders and restarts them. Everything is then read back with Kafka's
-//! console consumer and checked: no acknowledged record lost, no record
-//! written twice, every partition in send order.
+//! console consumer and checked by the shared checker
+//! (`actix_kafka_integration::checker`): no acknowledged record lost, no
+//! record written twice, every partition in send order, every ack at its
+//! offset, no "not written" failure in the log.
 //!
 //! Sizes come from the environment: `FAULT_RECORDS` (30000) and `FAULT_KILLS`
 //! (2) for CI; `just fault-run` does the full run (200000 records, 5 kills).
@@ -24,7 +26,9 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use actix_kafka::error::DataOutcome;
 use actix_kafka::{DeliveryFuture, Producer, ProducerConfig, ProducerError, ProducerRecord};
+use actix_kafka_integration::checker::{check, History, Outcome, Read};
 use actix_kafka_integration::{cluster_bootstrap, kafka_sh, unique_topic};
 
 const PARTITIONS: u64 = 6;
@@ -53,20 +57,6 @@ impl Settings {
     }
 }
 
-/// What the producer saw for one id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
-    /// Never handed to the producer (only if the test failed early).
-    NotSent,
-    /// The enqueue stage failed: never sent.
-    NotEnqueued,
-    /// Delivered at (partition, offset); offset -1 for a batch the broker
-    /// reported as a duplicate.
-    Acked(i32, i64),
-    /// The delivery failed.
-    Failed,
-}
-
 fn record(topic: &str, id: u64) -> ProducerRecord {
     ProducerRecord::new(topic.to_string(), (id / PARTITIONS).to_string())
         .key(id.to_string())
@@ -91,9 +81,9 @@ async fn produce(
     let stalled = |outcomes: &[Outcome], pending: usize, what: &str| -> ! {
         let acked = outcomes
             .iter()
-            .filter(|o| matches!(o, Outcome::Acked(..)))
+            .filter(|o| matches!(o, Outcome::Acked { .. }))
             .count();
-        let first_unacked = outcomes.iter().position(|o| !matches!(o, Outcome::Acked(..)));
+        let first_unacked = outcomes.iter().position(|o| !matches!(o, Outcome::Acked { .. }));
         panic!(
             "the producer stalled: {what} did not complete within FAULT_TIMEOUT_SECS={}s; \
              {acked} of {n} records acked, {pending} chunks outstanding, first unacked id {first_unacked:?}",
@@ -135,10 +125,16 @@ async fn produce(
                 }
                 Ok(delivery) => match tokio::time::timeout_at(deadline, delivery).await {
                     Err(_) => stalled(&outcomes, pending.len() + 1, &format!("the delivery of id {id}")),
-                    Ok(Ok(metadata)) => Outcome::Acked(metadata.partition, metadata.offset),
+                    Ok(Ok(metadata)) => Outcome::Acked {
+                        partition: metadata.partition,
+                        offset: metadata.offset,
+                    },
                     Ok(Err(e)) => {
                         *errors.entry(format!("delivery: {e}")).or_default() += 1;
-                        Outcome::Failed
+                        match e.outcome() {
+                            DataOutcome::NotWritten => Outcome::FailedNotWritten,
+                            _ => Outcome::FailedUnknown,
+                        }
                     }
                 },
             };
@@ -150,64 +146,27 @@ async fn produce(
     (outcomes, errors)
 }
 
-/// What the read-back found.
-#[derive(Debug, Default)]
-struct Verdict {
-    /// Acked ids not in the topic.
-    lost: Vec<u64>,
-    /// Ids present more than once.
-    duplicated: Vec<u64>,
-    /// (partition, offset) where an id is lower than the one before it.
-    reordered: Vec<(i32, i64)>,
-    /// Ids present but never acked.
-    unacked_present: u64,
-    /// Acked ids found at another partition/offset than their acknowledgement.
-    misplaced: Vec<u64>,
-    /// Records whose key, value or partition do not fit the scheme.
-    corrupt: Vec<String>,
-}
-
-fn verify(outcomes: &[Outcome], consumed: &[common::Consumed]) -> Verdict {
-    let mut verdict = Verdict::default();
-    let mut found: Vec<Vec<(i32, i64)>> = vec![Vec::new(); outcomes.len()];
-    let mut last_in_partition: BTreeMap<i32, u64> = BTreeMap::new();
+/// The reader's records as the checker's [`Read`]s, and those that do not
+/// fit the run's scheme (key = id, partition = id % 6, value = id / 6).
+fn reads(outcomes: &[Outcome], consumed: &[common::Consumed]) -> (Vec<Read>, Vec<String>) {
+    let mut reads = Vec::with_capacity(consumed.len());
+    let mut corrupt = Vec::new();
     for c in consumed {
-        let id = match c.key.parse::<u64>() {
-            Ok(id) if (id as usize) < outcomes.len() => id,
-            _ => {
-                verdict.corrupt.push(format!("{c:?}"));
-                continue;
-            }
-        };
-        if c.partition as u64 != id % PARTITIONS || c.value != (id / PARTITIONS).to_string() {
-            verdict.corrupt.push(format!("{c:?}"));
-        }
-        found[id as usize].push((c.partition, c.offset));
-        if let Some(&previous) = last_in_partition.get(&c.partition) {
-            if id < previous {
-                verdict.reordered.push((c.partition, c.offset));
-            }
-        }
-        last_in_partition.insert(c.partition, id);
-    }
-    for (id, (outcome, places)) in outcomes.iter().zip(&found).enumerate() {
-        let id = id as u64;
-        if places.len() > 1 {
-            verdict.duplicated.push(id);
-        }
-        match outcome {
-            Outcome::Acked(partition, offset) => {
-                if places.is_empty() {
-                    verdict.lost.push(id);
-                } else if *offset >= 0 && !places.contains(&(*partition, *offset)) {
-                    verdict.misplaced.push(id);
+        match c.key.parse::<u64>() {
+            Ok(id) if (id as usize) < outcomes.len() => {
+                if c.partition as u64 != id % PARTITIONS || c.value != (id / PARTITIONS).to_string() {
+                    corrupt.push(format!("{c:?}"));
                 }
+                reads.push(Read {
+                    id,
+                    partition: c.partition,
+                    offset: c.offset,
+                });
             }
-            _ if !places.is_empty() => verdict.unacked_present += 1,
-            _ => {}
+            _ => corrupt.push(format!("{c:?}")),
         }
     }
-    verdict
+    (reads, corrupt)
 }
 
 #[actix_rt::test]
@@ -267,35 +226,31 @@ async fn idempotent_producer_loses_and_duplicates_nothing_while_leaders_are_kill
     // the end offsets count records).
     let total = common::record_count(&bootstrap, &topic);
     let consumed = common::consume(&bootstrap, &topic, total as usize, 60_000, &[]);
-    let verdict = verify(&outcomes, &consumed);
+    let (reads, corrupt) = reads(&outcomes, &consumed);
+    let history = History {
+        outcomes: outcomes.clone(),
+        txn: Vec::new(),
+    };
+    let verdict = check(&history, &reads, None);
 
-    let acked = outcomes
-        .iter()
-        .filter(|o| matches!(o, Outcome::Acked(..)))
-        .count();
     let acked_as_duplicate = outcomes
         .iter()
-        .filter(|o| matches!(o, Outcome::Acked(_, -1)))
+        .filter(|o| matches!(o, Outcome::Acked { offset: -1, .. }))
         .count();
-    let not_acked = outcomes.len() - acked;
+    let not_acked = outcomes.len() - verdict.acked;
     for line in &kill_log {
         println!("fault run: {line}");
     }
     println!(
         "fault run detail: topic={topic} in_topic={total} not_acked={not_acked} errors={errors:?} \
-         acked_offset_unknown={acked_as_duplicate} misplaced={} corrupt={} produced_in={:.1}s",
-        verdict.misplaced.len(),
-        verdict.corrupt.len(),
+         acked_offset_unknown={acked_as_duplicate} corrupt={} produced_in={:.1}s",
+        corrupt.len(),
         produced_in.as_secs_f64()
     );
     println!(
-        "fault run: records={} acked={acked} kills={} lost={} duplicated={} reordered={} unacked_present={} elapsed={:.1}s",
-        settings.records,
+        "fault run: kills={} {} elapsed={:.1}s",
         kill_log.len(),
-        verdict.lost.len(),
-        verdict.duplicated.len(),
-        verdict.reordered.len(),
-        verdict.unacked_present,
+        verdict.line(),
         started.elapsed().as_secs_f64()
     );
 
@@ -304,31 +259,18 @@ async fn idempotent_producer_loses_and_duplicates_nothing_while_leaders_are_kill
         settings.kills,
         "every planned kill happened"
     );
-    assert!(
-        verdict.lost.is_empty(),
-        "acked records lost: {}",
-        first_few(&verdict.lost)
+    assert_eq!(
+        verdict.anomalies(),
+        0,
+        "{}; lost {}, duplicated {}, reordered at {}, offset mismatch {}, definite failure written {}",
+        verdict.line(),
+        first_few(&verdict.lost),
+        first_few(&verdict.duplicated),
+        first_few(&verdict.reordered),
+        first_few(&verdict.offset_mismatch),
+        first_few(&verdict.definite_failure_written),
     );
-    assert!(
-        verdict.duplicated.is_empty(),
-        "records written more than once: {}",
-        first_few(&verdict.duplicated)
-    );
-    assert!(
-        verdict.reordered.is_empty(),
-        "records out of send order at (partition, offset): {}",
-        first_few(&verdict.reordered)
-    );
-    assert!(
-        verdict.misplaced.is_empty(),
-        "acked records found elsewhere than their acknowledged partition/offset: {}",
-        first_few(&verdict.misplaced)
-    );
-    assert!(
-        verdict.corrupt.is_empty(),
-        "unexpected records: {}",
-        first_few(&verdict.corrupt)
-    );
+    assert!(corrupt.is_empty(), "unexpected records: {}", first_few(&corrupt));
     // docs/guarantees.md: an idempotent producer retries retriable errors
     // without a deadline, so under these faults every record is delivered.
     assert!(
