@@ -11,6 +11,7 @@
 pub mod checker;
 pub mod counting_proxy;
 pub mod fake_broker;
+pub mod fault_proxy;
 pub mod secure;
 
 use std::net::{SocketAddr, TcpStream};
