@@ -20,7 +20,9 @@
 
 mod common;
 
-use common::cluster::{env_or, first_few, kill_in_segments, restore_nodes, wait_full_isr, FaultThread, Plan};
+use common::cluster::{
+    env_or, first_few, kill_in_segments, restore_nodes, wait_full_isr, FaultThread, NodeFault, Plan,
+};
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -171,8 +173,25 @@ fn reads(outcomes: &[Outcome], consumed: &[common::Consumed]) -> (Vec<Read>, Vec
 
 #[actix_rt::test]
 async fn idempotent_producer_loses_and_duplicates_nothing_while_leaders_are_killed() {
+    fault_run(NodeFault::Kill, Settings::from_env()).await;
+}
+
+/// A gray failure: the leader is frozen (SIGSTOP) for longer than the
+/// cluster's broker session timeout (9 s), so the controller fences it and
+/// moves its leaderships while the producer's connections to it stay open
+/// and unanswered; then it is thawed. `FREEZE_RECORDS` (10000),
+/// `FREEZE_KILLS` (1), `FREEZE_SECS` (12).
+#[actix_rt::test]
+async fn idempotent_producer_loses_and_duplicates_nothing_while_a_leader_is_frozen() {
+    let mut settings = Settings::from_env();
+    settings.records = env_or("FREEZE_RECORDS", 10_000);
+    settings.kills = env_or("FREEZE_KILLS", 1);
+    settings.down = Duration::from_secs(env_or("FREEZE_SECS", 12));
+    fault_run(NodeFault::Freeze, settings).await;
+}
+
+async fn fault_run(fault: NodeFault, settings: Settings) {
     let started = Instant::now();
-    let settings = Settings::from_env();
     let bootstrap = cluster_bootstrap();
     // A node left down by an earlier, interrupted run.
     restore_nodes(&bootstrap);
@@ -204,6 +223,7 @@ async fn idempotent_producer_loses_and_duplicates_nothing_while_leaders_are_kill
         .await
         .expect("start the idempotent producer");
     let plan = Plan {
+        fault,
         records: settings.records,
         kills: settings.kills,
         down: settings.down,
@@ -248,7 +268,7 @@ async fn idempotent_producer_loses_and_duplicates_nothing_while_leaders_are_kill
         produced_in.as_secs_f64()
     );
     println!(
-        "fault run: kills={} {} elapsed={:.1}s",
+        "fault run: fault={fault:?} faults={} {} elapsed={:.1}s",
         kill_log.len(),
         verdict.line(),
         started.elapsed().as_secs_f64()

@@ -40,7 +40,8 @@ use std::time::{Duration, Instant};
 use actix_kafka::{Producer, ProducerConfig, ProducerError, ProducerRecord};
 use actix_kafka_integration::{cluster_bootstrap, kafka_sh, unique_topic};
 use common::cluster::{
-    env_or, first_few, kill_in_segments, restore_nodes, try_kafka_sh, wait_full_isr, FaultThread, Plan,
+    env_or, first_few, kill_in_segments, restore_nodes, try_kafka_sh, wait_full_isr, FaultThread, NodeFault,
+    Plan,
 };
 
 const PARTITIONS: u64 = 3;
@@ -226,6 +227,7 @@ async fn transactional_copier_copies_exactly_once_while_nodes_are_killed() {
 
     let mut producer = start_copier(&bootstrap, &transactional_id, deadline).await;
     let plan = Plan {
+        fault: NodeFault::Kill,
         records: settings.records,
         kills: settings.kills,
         down: settings.down,

@@ -177,9 +177,24 @@ pub struct Schedule {
     pub allowed: AtomicU64,
 }
 
+/// What is done to a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeFault {
+    /// SIGKILL, then a restart after `down`.
+    Kill,
+    /// SIGSTOP, then SIGCONT after `down`: a gray failure. The process and
+    /// its sockets stay, but it answers nothing; past the cluster's
+    /// broker session timeout the controller fences it and moves its
+    /// leaderships, while clients still hold connections to it (a zombie
+    /// leader).
+    Freeze,
+}
+
 /// The size of a fault run.
 #[derive(Debug, Clone, Copy)]
 pub struct Plan {
+    /// What each fault does.
+    pub fault: NodeFault,
     /// Records in the run.
     pub records: u64,
     /// Nodes to kill, one after the other.
@@ -227,13 +242,27 @@ pub fn kill_in_segments(
             std::thread::sleep(Duration::from_millis(1));
         }
         let done = progress();
-        kafka_sh(bootstrap, &["node-kill", &node]);
+        let what = match plan.fault {
+            NodeFault::Kill => {
+                kafka_sh(bootstrap, &["node-kill", &node]);
+                "killed"
+            }
+            NodeFault::Freeze => {
+                signal_node(&node, "STOP");
+                "frozen"
+            }
+        };
         let killed_at = at();
         sleep_unless(&schedule.stop, plan.down);
-        // Restarted even when the test is ending.
-        kafka_sh(bootstrap, &["node-start", &node]);
+        // Restarted (or thawed) even when the test is ending.
+        match plan.fault {
+            NodeFault::Kill => {
+                kafka_sh(bootstrap, &["node-start", &node]);
+            }
+            NodeFault::Freeze => signal_node(&node, "CONT"),
+        }
         log.push(format!(
-            "kill {}: node {node} ({role}) killed at {killed_at:.1}s with {done} records done, \
+            "fault {}: node {node} ({role}) {what} at {killed_at:.1}s with {done} records done, \
              serving again at {:.1}s",
             kill + 1,
             at()
@@ -243,6 +272,30 @@ pub fn kill_in_segments(
     }
     schedule.allowed.store(plan.records, Ordering::SeqCst);
     log
+}
+
+/// Sends SIGSTOP or SIGCONT to cluster node `node`, by the PID that
+/// `scripts/kafka.sh` recorded for it (checked against the process's
+/// command line, as the script does: never a process we did not start).
+pub fn signal_node(node: &str, signal: &str) {
+    let state = std::env::var_os("ACTIX_KAFKA_STATE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".kafka"));
+    let dir = state.join("cluster").join(format!("node{node}"));
+    let pid = std::fs::read_to_string(dir.join("kafka.pid"))
+        .unwrap_or_else(|e| panic!("no pid file for node {node} in {}: {e}", dir.display()));
+    let pid = pid.trim();
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let expected = format!("{}/server.properties", dir.display());
+    assert!(
+        String::from_utf8_lossy(&cmdline).contains(&expected),
+        "pid {pid} is not node {node} of this cluster"
+    );
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), pid])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{signal} {pid} failed");
 }
 
 /// A thread that runs a fault schedule, returning its log. Dropped (also when
