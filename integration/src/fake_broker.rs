@@ -107,6 +107,8 @@
 
 mod handlers;
 pub mod scram;
+#[cfg(test)]
+mod selftest;
 mod server;
 mod state;
 
