@@ -858,6 +858,38 @@ async fn commit_without_begin_sends_no_end_txn() {
 }
 
 #[actix_rt::test]
+async fn an_empty_transaction_sends_no_end_txn_and_the_next_one_commits() {
+    let cluster = fake(1);
+    let producer = start(transactional(&cluster)).await;
+    bounded(MAX_BLOCK, producer.begin_transaction())
+        .await
+        .expect("begin");
+    bounded(MAX_BLOCK + SLACK, producer.commit_transaction())
+        .await
+        .expect("an empty transaction commits locally");
+    // Nothing was added to it: no EndTxn (a broker would answer one for a
+    // transaction it never began with INVALID_TXN_STATE).
+    assert_eq!(cluster.request_count(0, ApiKey::EndTxn), 0);
+    let empty_end_txns = 0;
+    bounded(MAX_BLOCK, producer.begin_transaction())
+        .await
+        .expect("begin");
+    bounded(MAX_BLOCK + SLACK, producer.send_and_wait(record(0, "real")))
+        .await
+        .expect("sent");
+    bounded(MAX_BLOCK + SLACK, producer.commit_transaction())
+        .await
+        .expect("committed");
+    assert_eq!(cluster.request_count(0, ApiKey::EndTxn), empty_end_txns + 1);
+    let ended = cluster.ended_transactions();
+    assert_eq!(
+        ended.last().map(|e| (e.committed, e.partitions.clone())),
+        Some((true, vec![(TOPIC.to_string(), 0)]))
+    );
+    stop_in_time(&producer).await;
+}
+
+#[actix_rt::test]
 async fn a_stale_end_txn_success_does_not_commit_the_next_transaction() {
     let cluster = fake(1);
     let producer = start(transactional(&cluster)).await;
