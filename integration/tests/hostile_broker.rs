@@ -500,7 +500,7 @@ async fn base_offset_minus_one_on_success_gives_unknown_offsets() {
 }
 
 #[actix_rt::test]
-async fn log_append_time_i64_min_is_passed_through_without_panicking() {
+async fn log_append_time_i64_min_is_ignored_without_panicking() {
     let cluster = fake(1);
     let producer = start(config(&cluster)).await;
     let answer = PartitionResult {
