@@ -107,6 +107,8 @@
 
 mod handlers;
 pub mod scram;
+#[cfg(test)]
+mod selftest;
 mod server;
 mod state;
 
@@ -253,6 +255,15 @@ pub enum Fault {
     /// stops: a broker that accepts and stops reading, so the client's
     /// writes fill the socket buffers and then block.
     StopReading,
+    /// Write exactly these bytes (as [`Fault::RawFrame`]), then close the
+    /// connection: a frame cut short by a broker that goes away.
+    RawFrameThenClose(Vec<u8>),
+    /// Send the correct response twice: a second answer with the same
+    /// correlation id, which no request is waiting for any more.
+    AnswerTwice,
+    /// Send the correct response one byte at a time, this long apart: a
+    /// broker that trickles. The connection reads nothing more meanwhile.
+    Trickle(Duration),
 }
 
 /// One `SaslAuthenticate` message, as the server closure of
@@ -647,6 +658,13 @@ impl FakeCluster {
     /// and bumps its leader epoch. Panics if the partition does not exist.
     pub fn set_leader(&self, topic: &str, partition: i32, node: i32) {
         self.shared.lock().set_leader(topic, partition, node);
+    }
+
+    /// Deletes `topic` and its logs: Metadata answers
+    /// `UNKNOWN_TOPIC_OR_PARTITION` for it from now on, and its partitions'
+    /// leaders refuse produces to it.
+    pub fn delete_topic(&self, topic: &str) {
+        self.shared.lock().topics.remove(topic);
     }
 
     /// The current leader of `topic`-`partition`, if the partition exists.

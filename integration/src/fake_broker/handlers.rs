@@ -53,6 +53,8 @@ pub(crate) enum Action {
     Close,
     /// Read nothing more; keep the connection open until the cluster stops.
     StopReading,
+    /// Write these bytes one at a time, this long apart.
+    Trickle(Vec<u8>, Duration),
 }
 
 /// What to do, after how long.
@@ -181,6 +183,15 @@ impl RequestFaults {
             }
             Some(Fault::RawFrame(bytes)) => Action::Write(bytes),
             Some(Fault::StopReading) => Action::StopReading,
+            Some(Fault::RawFrameThenClose(bytes)) => Action::WriteThenClose(bytes),
+            Some(Fault::AnswerTwice) => match response {
+                Some(once) => Action::Write([once.as_slice(), once.as_slice()].concat()),
+                None => Action::Nothing,
+            },
+            Some(Fault::Trickle(interval)) => match response {
+                Some(bytes) => Action::Trickle(bytes, interval),
+                None => Action::Nothing,
+            },
             _ => response.map_or(Action::Nothing, Action::Write),
         };
         Outcome {

@@ -149,6 +149,19 @@ async fn serve_connection(
                 let _ = kill.changed().await;
                 return;
             }
+            Action::Trickle(bytes, interval) => {
+                for byte in bytes {
+                    tokio::select! {
+                        biased;
+                        _ = kill.changed() => return,
+                        _ = tokio::time::sleep(interval) => {}
+                    }
+                    if writer.write_all(&[byte]).await.is_err() {
+                        // The client gave up and closed: what trickling tests for.
+                        return;
+                    }
+                }
+            }
         }
     }
 }
