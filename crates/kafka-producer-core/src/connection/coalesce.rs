@@ -168,6 +168,7 @@ impl<T> ProduceRouting<T> {
     ) -> Vec<(T, Result<PartitionResult, ConnectionError>)> {
         let mut answers: Vec<Option<PartitionProduceResponse>> = Vec::new();
         answers.resize_with(self.routes.len(), || None);
+        let mut twice = vec![false; self.routes.len()];
         let mut unexpected = 0usize;
         {
             // topic -> partition -> slot. The topic name is hashed once per
@@ -184,10 +185,13 @@ impl<T> ProduceRouting<T> {
                 };
                 for partition in topic.partition_responses {
                     match partitions.get(&partition.index) {
-                        // The first answer for a partition wins.
                         Some(&slot) => {
-                            if answers[slot].is_none() {
+                            if answers[slot].is_none() && !twice[slot] {
                                 answers[slot] = Some(partition);
+                            } else {
+                                // Two results for one partition: neither is trusted.
+                                answers[slot] = None;
+                                twice[slot] = true;
                             }
                         }
                         None => unexpected += 1,
@@ -204,9 +208,19 @@ impl<T> ProduceRouting<T> {
         }
         self.routes
             .into_iter()
-            .zip(answers)
-            .map(|((topic, partition, responder), answer)| {
+            .zip(answers.into_iter().zip(twice))
+            .map(|((topic, partition, responder), (answer, twice))| {
                 let result = match answer {
+                    None if twice => {
+                        tracing::warn!(node_id, topic = %topic, partition, "produce response names a partition twice");
+                        Err(ConnectionError::Protocol {
+                            node_id,
+                            cause: ProtocolViolation::DuplicatePartition {
+                                topic: topic.clone(),
+                                partition,
+                            },
+                        })
+                    }
                     Some(p) => Ok(PartitionResult {
                         error_code: p.error_code,
                         base_offset: p.base_offset,
@@ -532,19 +546,28 @@ mod tests {
     }
 
     #[test]
-    fn the_first_answer_for_a_partition_wins_and_strangers_are_ignored() {
+    fn a_partition_answered_twice_is_a_protocol_error_and_strangers_are_ignored() {
         let mut c = ProduceCoalescer::default();
         c.push(batch("a", 0, 1), "a0");
+        c.push(batch("a", 1, 1), "a1");
         let (_, routing) = c.next_request().unwrap();
         let routed = routing.route(
             1,
             response(vec![
-                ("a", vec![ok(0, 5), ok(7, 1)]),
+                ("a", vec![ok(0, 5), ok(7, 1), ok(1, 3)]),
                 ("a", vec![ok(0, 6)]),
                 ("b", vec![ok(0, 9)]),
             ]),
         );
-        assert_eq!(routed.len(), 1);
-        assert_eq!(routed[0].1.as_ref().unwrap().base_offset, 5);
+        assert_eq!(routed.len(), 2);
+        // Two results (5 and 6) for a-0: neither is trusted.
+        assert!(matches!(
+            routed[0].1,
+            Err(ConnectionError::Protocol {
+                cause: ProtocolViolation::DuplicatePartition { partition: 0, .. },
+                ..
+            })
+        ));
+        assert_eq!(routed[1].1.as_ref().unwrap().base_offset, 3, "a-1 is unaffected");
     }
 }

@@ -381,6 +381,24 @@ pub enum ProtocolViolation {
         /// The partition.
         partition: i32,
     },
+    /// A Produce response with two results for one partition that was
+    /// sent: which one is true cannot be known, so neither is used.
+    #[error("the response has two results for partition {partition} of {topic:?}")]
+    DuplicatePartition {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+    },
+    /// InitProducerId answered without an error but with no usable
+    /// producer id or epoch (negative): idempotence cannot work with it.
+    #[error("InitProducerId gave producer id {producer_id} and epoch {epoch} without an error")]
+    InvalidProducerId {
+        /// The id answered.
+        producer_id: i64,
+        /// The epoch answered.
+        epoch: i16,
+    },
     /// A FindCoordinator response that names no coordinator.
     #[error("FindCoordinator named no coordinator for {key:?}")]
     NoCoordinator {

@@ -221,6 +221,18 @@ pub(super) fn outcome(from: i32, asked: ApiKey, response: TxnResponse) -> Result
         })
     };
     let (code, outcome) = match response {
+        TxnResponse::InitProducerId(r)
+            if r.error_code.is_ok() && (r.producer_id < 0 || r.producer_epoch < 0) =>
+        {
+            // Batches stamped with it would carry no idempotence at all.
+            return Err(ProducerError::Protocol {
+                broker: from.into(),
+                cause: ProtocolViolation::InvalidProducerId {
+                    producer_id: r.producer_id,
+                    epoch: r.producer_epoch,
+                },
+            });
+        }
         TxnResponse::InitProducerId(r) => (r.error_code, identity(r.producer_id, r.producer_epoch)),
         TxnResponse::EndTxn(r) => (r.error_code, identity(r.producer_id, r.producer_epoch)),
         TxnResponse::AddPartitionsToTxn(r) => {
