@@ -154,8 +154,9 @@ impl<T> ProduceRouting<T> {
     }
 
     /// Matches `response` to the partitions of the request. A partition the
-    /// response does not mention gets a [`ConnectionError::Protocol`] (its
-    /// outcome is unknown); results for partitions we did not send are ignored.
+    /// response does not mention, or mentions twice, gets a
+    /// [`ConnectionError::Protocol`] (its outcome is unknown); results for
+    /// partitions we did not send are ignored.
     ///
     /// The lookup goes from the answer to what was sent, keyed by borrowed
     /// topic names: nothing is copied per answered partition, so the
