@@ -1,0 +1,527 @@
+//! The core of the suite against Apache Kafka 3.9.1, the last 3.x release,
+//! on its own single KRaft node (127.0.0.1:9392, `scripts/kafka.sh` with
+//! `KAFKA_VERSION=3.9.1`).
+//!
+//! Kafka 3.9 differs from the 4.4 nodes in what the producer must negotiate:
+//! Produce goes up to v11 only (v12, KIP-890's implicit AddPartitionsToTxn, is
+//! 4.0), and the broker has no `transaction.version` feature at all, so
+//! transactions use the classic protocol (AddPartitionsToTxn, AddOffsetsToTxn,
+//! an epoch that stays for the producer's session). Every record written here is
+//! read back by Kafka 3.9.1's own tools (console consumer, `GetOffsetShell`,
+//! the consumer-groups tool) run from the 3.9.1 jars; the stored batches are
+//! read from the node's segment files with `DumpLogSegments`.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::time::Duration;
+
+use actix_kafka::config::Acks;
+use actix_kafka::probe::ProbeConnection;
+use actix_kafka::{Compression, Producer, ProducerConfig, ProducerRecord, RecordMetadata};
+use actix_kafka_integration::{kafka39_bootstrap, repo_root, unique_topic};
+use bytes::Bytes;
+use kafka_wire::api::ApiKey;
+use kafka_wire::messages::produce::{PartitionProduceData, ProduceRequest, TopicProduceData};
+use kafka_wire::record::{ProducerStamp, RecordBatchBuilder};
+
+/// The release the node runs; its jars run every tool used here.
+const VERSION: &str = "3.9.1";
+
+/// `scripts/kafka.sh`'s state directory of the 3.9.1 node.
+const STATE_DIR: &str = "single-3.9.1-9392";
+
+/// Runs `scripts/kafka.sh` with the 3.9.1 jars against `bootstrap`; panics
+/// with the tool's stderr if it fails.
+fn kafka39_sh(bootstrap: &str, args: &[&str]) -> String {
+    let script = repo_root().join("scripts/kafka.sh");
+    let output = Command::new("bash")
+        .arg(&script)
+        .args(args)
+        .env("KAFKA_VERSION", VERSION)
+        .env("BOOTSTRAP", bootstrap)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "KAFKA_VERSION={VERSION} scripts/kafka.sh {args:?} failed ({}):\nstdout:\n{stdout}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+fn create_topic(bootstrap: &str, topic: &str, partitions: u32, configs: &[&str]) {
+    let partitions = partitions.to_string();
+    let mut args = vec!["topic-create", topic, &partitions, "1"];
+    for config in configs {
+        args.extend(["--config", config]);
+    }
+    kafka39_sh(bootstrap, &args);
+}
+
+/// One record as Kafka 3.9.1's console consumer prints it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Read {
+    partition: i32,
+    offset: i64,
+    value: String,
+}
+
+/// Reads `topic` from the beginning with 3.9.1's console consumer at
+/// `isolation` (`read_committed` / `read_uncommitted`): at most `max`
+/// records, ending `timeout_ms` after the last one.
+fn consume(bootstrap: &str, topic: &str, max: usize, timeout_ms: u64, isolation: &str) -> Vec<Read> {
+    let max = max.to_string();
+    let timeout = timeout_ms.to_string();
+    let out = kafka39_sh(
+        bootstrap,
+        &[
+            "consume",
+            topic,
+            "--from-beginning",
+            "--max-messages",
+            &max,
+            "--timeout-ms",
+            &timeout,
+            "--isolation-level",
+            isolation,
+            "--property",
+            "print.partition=true",
+            "--property",
+            "print.offset=true",
+            "--property",
+            "key.separator=|",
+        ],
+    );
+    out.lines()
+        .map(|line| {
+            let mut fields = line.splitn(3, '|');
+            let mut number = |prefix: &str| -> i64 {
+                fields
+                    .next()
+                    .and_then(|f| f.strip_prefix(prefix))
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or_else(|| panic!("no {prefix} in console consumer line {line:?}"))
+            };
+            let partition = number("Partition:") as i32;
+            let offset = number("Offset:");
+            let value = fields.next().unwrap_or_default().to_string();
+            Read {
+                partition,
+                offset,
+                value,
+            }
+        })
+        .collect()
+}
+
+/// Exactly the records a reader at `isolation` sees: asks for one more than
+/// `expected` and waits 10 s for it, so that one too many shows.
+fn values_exactly(bootstrap: &str, topic: &str, expected: usize, isolation: &str) -> Vec<String> {
+    consume(bootstrap, topic, expected + 1, 10_000, isolation)
+        .into_iter()
+        .map(|r| r.value)
+        .collect()
+}
+
+/// The end offset of every partition, from 3.9.1's `GetOffsetShell`.
+fn end_offsets(bootstrap: &str, topic: &str) -> BTreeMap<i32, i64> {
+    let out = kafka39_sh(
+        bootstrap,
+        &[
+            "run-class",
+            "org.apache.kafka.tools.GetOffsetShell",
+            "--bootstrap-server",
+            bootstrap,
+            "--topic",
+            topic,
+        ],
+    );
+    // `topic:partition:offset` lines.
+    out.lines()
+        .filter_map(|line| {
+            let rest = line.strip_prefix(topic)?.strip_prefix(':')?;
+            let (partition, offset) = rest.split_once(':')?;
+            Some((partition.parse().ok()?, offset.parse().ok()?))
+        })
+        .collect()
+}
+
+fn stored_batches(bootstrap: &str, topic: &str, partition: i32) -> Vec<common::DumpedBatch> {
+    common::dump_batches_in(&common::broker_log_dir(STATE_DIR), bootstrap, topic, partition)
+}
+
+/// Sends every record, awaits every delivery, then stops the producer.
+async fn send_all(producer: Producer, records: Vec<ProducerRecord>) -> Vec<RecordMetadata> {
+    let mut acked = Vec::new();
+    for delivery in producer.send_all(records).await {
+        acked.push(delivery.expect("accepted").await.expect("delivered"));
+    }
+    producer.stop().await;
+    acked
+}
+
+#[test]
+fn negotiates_produce_v11_and_no_transaction_version() {
+    let bootstrap = kafka39_bootstrap();
+    let mut conn = ProbeConnection::connect(&bootstrap, "kafka39-test", Duration::from_secs(30))
+        .expect("connect and negotiate");
+    let produce = conn
+        .api_versions()
+        .broker_versions()
+        .into_iter()
+        .find(|v| v.api_key == ApiKey::Produce.code())
+        .expect("the broker lists Produce");
+    // 3.9 still advertises (and accepts) the pre-KIP-896 versions; 4.x rejects v0-v2.
+    assert_eq!((produce.min_version, produce.max_version), (0, 11));
+    assert_eq!(conn.versions().version(ApiKey::Produce), Some(11));
+    assert_eq!(conn.version_of(ApiKey::Produce).unwrap(), 11);
+    // No transaction.version feature: the producer stays on the classic
+    // transaction protocol (it switches only on a finalized level >= 2).
+    assert_eq!(
+        conn.api_versions().finalized_feature("transaction.version"),
+        None,
+        "{:?}",
+        conn.api_versions().finalized_features
+    );
+    // ... and the broker has none of the transaction.version 2 versions (v5).
+    assert_eq!(conn.versions().version(ApiKey::EndTxn), Some(4));
+    assert_eq!(conn.versions().version(ApiKey::TxnOffsetCommit), Some(4));
+
+    // Both ends of the range the two sides share are acknowledged: v3 (the
+    // oldest we speak) and v11.
+    let topic = unique_topic("k39-wire");
+    create_topic(&bootstrap, &topic, 1, &[]);
+    for (i, version) in [3, 11].into_iter().enumerate() {
+        let mut batch = RecordBatchBuilder::new(Compression::None, 1 << 20);
+        let value = format!("v{version}");
+        batch
+            .append(1_700_000_000_000, None, Some(value.as_bytes()), &[])
+            .unwrap()
+            .expect("fits");
+        let records: Bytes = batch.close(ProducerStamp::NONE).unwrap().bytes().clone();
+        let request = ProduceRequest {
+            transactional_id: None,
+            acks: -1,
+            timeout_ms: 30_000,
+            topic_data: vec![TopicProduceData {
+                name: topic.clone(),
+                partition_data: vec![PartitionProduceData {
+                    index: 0,
+                    records: Some(records),
+                }],
+            }],
+        };
+        let response = conn
+            .call_at(&request, version)
+            .unwrap_or_else(|e| panic!("produce v{version}: {e}"));
+        let partition = &response.responses[0].partition_responses[0];
+        assert!(
+            partition.error_code.is_ok(),
+            "v{version}: {}",
+            partition.error_code
+        );
+        assert_eq!(partition.base_offset, i as i64, "v{version}");
+    }
+    assert_eq!(
+        values_exactly(&bootstrap, &topic, 2, "read_uncommitted"),
+        ["v3", "v11"]
+    );
+}
+
+/// Every codec with every acks level, one partition per codec; Kafka 3.9.1's
+/// console consumer reads each record once where the producer said it is, and
+/// the stored batches carry the codec.
+#[actix_rt::test]
+async fn every_codec_and_acks_level_is_read_back_by_kafka_3_9() {
+    let bootstrap = kafka39_bootstrap();
+    let topic = unique_topic("k39-codecs");
+    let codecs = [
+        (Compression::None, "none"),
+        (Compression::Gzip, "gzip"),
+        (Compression::Snappy, "snappy"),
+        (Compression::Lz4, "lz4"),
+        (Compression::Zstd, "zstd"),
+    ];
+    let acks_levels = [
+        (Acks::None, "acks0"),
+        (Acks::Leader, "acks1"),
+        (Acks::All, "acksall"),
+    ];
+    create_topic(&bootstrap, &topic, codecs.len() as u32, &[]);
+    let per_producer = 50;
+
+    // value -> acked (partition, offset); acks=0 deliveries have offset -1.
+    let mut acked: BTreeMap<String, (i32, i64)> = BTreeMap::new();
+    for (partition, (codec, codec_name)) in codecs.iter().enumerate() {
+        for (acks, acks_name) in &acks_levels {
+            let producer = Producer::start(ProducerConfig {
+                compression_type: *codec,
+                acks: Some(*acks),
+                linger_ms: 5,
+                ..ProducerConfig::new(bootstrap.clone())
+            })
+            .await
+            .unwrap();
+            let values: Vec<String> = (0..per_producer)
+                .map(|i| format!("{codec_name}-{acks_name}-{i}-{}", "x".repeat(40)))
+                .collect();
+            let records = values
+                .iter()
+                .map(|v| ProducerRecord::new(topic.clone(), v.clone()).partition(partition as i32))
+                .collect();
+            let metadata = send_all(producer, records).await;
+            for (value, m) in values.into_iter().zip(metadata) {
+                assert_eq!(m.partition, partition as i32);
+                if *acks == Acks::None {
+                    assert_eq!(m.offset, -1, "acks=0 learns no offset");
+                } else {
+                    assert!(m.offset >= 0, "{value}: {m:?}");
+                }
+                acked.insert(value, (m.partition, m.offset));
+            }
+        }
+    }
+
+    let total = codecs.len() * acks_levels.len() * per_producer;
+    let expected_ends: BTreeMap<i32, i64> = (0..codecs.len() as i32)
+        .map(|p| (p, (acks_levels.len() * per_producer) as i64))
+        .collect();
+    assert_eq!(
+        end_offsets(&bootstrap, &topic),
+        expected_ends,
+        "nothing lost, nothing twice"
+    );
+    let read = consume(&bootstrap, &topic, total, 30_000, "read_uncommitted");
+    assert_eq!(read.len(), total);
+    let mut seen: BTreeMap<String, (i32, i64)> = BTreeMap::new();
+    for r in &read {
+        assert!(
+            seen.insert(r.value.clone(), (r.partition, r.offset)).is_none(),
+            "{} read twice",
+            r.value
+        );
+    }
+    assert_eq!(seen.len(), acked.len());
+    for (value, (partition, offset)) in &acked {
+        let (read_partition, read_offset) = seen[value];
+        assert_eq!(read_partition, *partition, "{value}");
+        if *offset >= 0 {
+            assert_eq!(
+                read_offset, *offset,
+                "{value}: acked at {offset}, stored at {read_offset}"
+            );
+        }
+    }
+    // In each partition, each producer's records in send order.
+    for partition in 0..codecs.len() as i32 {
+        let values: Vec<&str> = read
+            .iter()
+            .filter(|r| r.partition == partition)
+            .map(|r| r.value.as_str())
+            .collect();
+        for (_, acks_name) in &acks_levels {
+            let mine: Vec<usize> = values
+                .iter()
+                .filter(|v| v.split('-').nth(1) == Some(acks_name))
+                .map(|v| v.split('-').nth(2).unwrap().parse().unwrap())
+                .collect();
+            assert_eq!(
+                mine,
+                (0..per_producer).collect::<Vec<_>>(),
+                "partition {partition} {acks_name}"
+            );
+        }
+    }
+
+    // The broker stored what the producer compressed.
+    for (partition, (_, codec_name)) in codecs.iter().enumerate() {
+        let batches = stored_batches(&bootstrap, &topic, partition as i32);
+        assert!(!batches.is_empty());
+        for b in &batches {
+            assert_eq!(b.codec, *codec_name, "partition {partition}: {b:?}");
+        }
+        assert_eq!(
+            batches.iter().map(|b| b.count).sum::<i64>(),
+            (acks_levels.len() * per_producer) as i64
+        );
+    }
+}
+
+/// A real retry on the real broker. The topic takes batches of at most 3000
+/// bytes (`max.message.bytes`); the producer lingers long enough to gather all
+/// 400 records (about 20 kB) into one batch, which the broker refuses with
+/// MESSAGE_TOO_LARGE (nothing appended). The idempotent producer splits it in
+/// halves and sends them again until they fit, with the same producer id and
+/// epoch and sequences that stay gapless: each record is stored once, in order.
+///
+/// (NOT_ENOUGH_REPLICAS cannot be provoked on one node: Kafka caps the
+/// effective `min.insync.replicas` at the replication factor.)
+#[actix_rt::test]
+async fn idempotent_batches_refused_as_too_large_are_split_retried_and_stored_once() {
+    let bootstrap = kafka39_bootstrap();
+    let topic = unique_topic("k39-idem");
+    let max_message_bytes = 3000;
+    create_topic(
+        &bootstrap,
+        &topic,
+        1,
+        &[&format!("max.message.bytes={max_message_bytes}")],
+    );
+    let producer = Producer::start(ProducerConfig {
+        enable_idempotence: true,
+        linger_ms: 500,
+        max_batch_size: 256 * 1024,
+        ..ProducerConfig::new(bootstrap.clone())
+    })
+    .await
+    .unwrap();
+    let n: i32 = 400;
+    let values: Vec<String> = (0..n).map(|i| format!("{i:04}-{}", "y".repeat(40))).collect();
+    let records = values
+        .iter()
+        .map(|v| ProducerRecord::new(topic.clone(), v.clone()).partition(0))
+        .collect();
+    let acked = actix_rt::time::timeout(Duration::from_secs(60), send_all(producer, records))
+        .await
+        .expect("delivered within 60 s");
+    let offsets: Vec<i64> = acked.iter().map(|m| m.offset).collect();
+    assert_eq!(
+        offsets,
+        (0..i64::from(n)).collect::<Vec<_>>(),
+        "acked in send order"
+    );
+
+    let read = values_exactly(&bootstrap, &topic, n as usize, "read_uncommitted");
+    assert_eq!(read, values, "every record once, in order");
+    let batches = stored_batches(&bootstrap, &topic, 0);
+    // One 20 kB batch was refused; only its split halves fit.
+    let record_bytes = values[0].len() as i64;
+    assert!(batches.len() >= 7, "the refused batch was split: {batches:?}");
+    for b in &batches {
+        assert!(b.count * record_bytes < max_message_bytes, "{b:?}");
+    }
+    let producer_id = batches[0].producer_id;
+    assert!(producer_id >= 0);
+    let mut next_sequence = 0;
+    for b in &batches {
+        assert_eq!((b.producer_id, b.producer_epoch), (producer_id, 0), "{b:?}");
+        assert_eq!(b.base_sequence, next_sequence, "no gap, no repeat: {batches:?}");
+        next_sequence += b.count as i32;
+    }
+    assert_eq!(next_sequence, n);
+}
+
+fn transactional(bootstrap: &str) -> ProducerConfig {
+    ProducerConfig {
+        transactional_id: Some(unique_topic("k39-txn-id")),
+        ..ProducerConfig::new(bootstrap)
+    }
+}
+
+fn record(topic: &str, value: &str) -> ProducerRecord {
+    ProducerRecord::new(topic.to_string(), value.to_string()).partition(0)
+}
+
+/// Commit, abort, commit: read_committed sees only the committed records,
+/// read_uncommitted all of them; the stored batches show the classic protocol
+/// (one epoch for the session, sequences continuing across transactions) and
+/// one marker per transaction.
+#[actix_rt::test]
+async fn committed_records_are_visible_and_aborted_ones_never() {
+    let bootstrap = kafka39_bootstrap();
+    let topic = unique_topic("k39-txn");
+    create_topic(&bootstrap, &topic, 1, &[]);
+    let producer = Producer::start(transactional(&bootstrap)).await.unwrap();
+    for (round, commit) in [(0, true), (1, false), (2, true)] {
+        producer.begin_transaction().await.unwrap();
+        for i in 0..2 {
+            // Awaited one by one: a batch each.
+            let value = format!("{}{round}-{i}", if commit { "c" } else { "a" });
+            producer.send_and_wait(record(&topic, &value)).await.unwrap();
+        }
+        if commit {
+            producer.commit_transaction().await.unwrap();
+        } else {
+            producer.abort_transaction().await.unwrap();
+        }
+    }
+    producer.stop().await;
+
+    assert_eq!(
+        values_exactly(&bootstrap, &topic, 4, "read_committed"),
+        ["c0-0", "c0-1", "c2-0", "c2-1"]
+    );
+    assert_eq!(
+        values_exactly(&bootstrap, &topic, 6, "read_uncommitted"),
+        ["c0-0", "c0-1", "a1-0", "a1-1", "c2-0", "c2-1"]
+    );
+    let batches = stored_batches(&bootstrap, &topic, 0);
+    assert_eq!(
+        batches.iter().filter(|b| b.is_control).count(),
+        3,
+        "one marker per transaction"
+    );
+    let data: Vec<(i16, i32)> = batches
+        .iter()
+        .filter(|b| !b.is_control)
+        .map(|b| (b.producer_epoch, b.base_sequence))
+        .collect();
+    let e = data[0].0;
+    assert_eq!(data, [(e, 0), (e, 1), (e, 2), (e, 3), (e, 4), (e, 5)]);
+}
+
+/// Offsets sent in an aborted transaction are never committed; those sent in
+/// a committed one are, as 3.9.1's consumer-groups tool shows.
+#[actix_rt::test]
+async fn offsets_are_committed_only_with_the_transaction() {
+    let bootstrap = kafka39_bootstrap();
+    let input = unique_topic("k39-txn-in");
+    let output = unique_topic("k39-txn-out");
+    create_topic(&bootstrap, &input, 1, &[]);
+    create_topic(&bootstrap, &output, 1, &[]);
+    let group = unique_topic("k39-group");
+    let producer = Producer::start(transactional(&bootstrap)).await.unwrap();
+
+    producer.begin_transaction().await.unwrap();
+    producer.send_and_wait(record(&output, "aborted")).await.unwrap();
+    producer
+        .send_offsets_to_transaction(vec![(input.clone(), 0, 5)], &group)
+        .await
+        .unwrap();
+    producer.abort_transaction().await.unwrap();
+
+    producer.begin_transaction().await.unwrap();
+    producer
+        .send_and_wait(record(&output, "committed"))
+        .await
+        .unwrap();
+    producer
+        .send_offsets_to_transaction(vec![(input.clone(), 0, 7)], &group)
+        .await
+        .unwrap();
+    producer.commit_transaction().await.unwrap();
+    producer.stop().await;
+
+    let out = kafka39_sh(
+        &bootstrap,
+        &[
+            "run-class",
+            "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+            "--bootstrap-server",
+            &bootstrap,
+            "--describe",
+            "--group",
+            &group,
+        ],
+    );
+    let committed = common::parse_committed_offsets(&out, &input);
+    assert_eq!(committed.get(&0), Some(&7), "only the committed offset:\n{out}");
+    assert_eq!(
+        values_exactly(&bootstrap, &output, 1, "read_committed"),
+        ["committed"]
+    );
+}
