@@ -451,14 +451,14 @@ async fn committed_records_are_visible_and_aborted_ones_never() {
     }
     producer.stop().await;
 
-    assert_eq!(
-        values_exactly(&bootstrap, &topic, 4, "read_committed"),
-        ["c0-0", "c0-1", "c2-0", "c2-1"]
-    );
-    assert_eq!(
-        values_exactly(&bootstrap, &topic, 6, "read_uncommitted"),
-        ["c0-0", "c0-1", "a1-0", "a1-1", "c2-0", "c2-1"]
-    );
+    // Both readers at once: each waits 10 s for a record too many.
+    let (committed, uncommitted) = std::thread::scope(|s| {
+        let committed = s.spawn(|| values_exactly(&bootstrap, &topic, 4, "read_committed"));
+        let uncommitted = values_exactly(&bootstrap, &topic, 6, "read_uncommitted");
+        (committed.join().expect("the read_committed reader"), uncommitted)
+    });
+    assert_eq!(committed, ["c0-0", "c0-1", "c2-0", "c2-1"]);
+    assert_eq!(uncommitted, ["c0-0", "c0-1", "a1-0", "a1-1", "c2-0", "c2-1"]);
     let batches = stored_batches(&bootstrap, &topic, 0);
     assert_eq!(
         batches.iter().filter(|b| b.is_control).count(),
