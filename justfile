@@ -30,9 +30,9 @@ kafka-tv1-up:
 kafka-tv1-down:
     KAFKA_PORT=9192 KAFKA_TXN_VERSION=1 scripts/kafka.sh down
 
-# Start the single Kafka 3.9.1 node on 127.0.0.1:9392 (integration/tests/kafka39.rs).
+# Start the single Kafka 3.9.1 node on 127.0.0.1:9392 with the request log (integration/tests/kafka39.rs).
 kafka39-up:
-    KAFKA_PORT=9392 KAFKA_VERSION=3.9.1 scripts/kafka.sh up
+    KAFKA_PORT=9392 KAFKA_VERSION=3.9.1 KAFKA_REQUEST_LOG=1 scripts/kafka.sh up
 
 # Stop the Kafka 3.9.1 node.
 kafka39-down:

@@ -42,6 +42,8 @@
 #   KAFKA_HEAP_OPTS     broker heap flags (single: -Xms256m -Xmx768m, cluster and a single
 #                       node of another release than 4.4.0: -Xms256m -Xmx512m)
 #   KAFKA_START_TIMEOUT seconds to wait for brokers to serve (90)
+#   KAFKA_REQUEST_LOG   1: brokers started now also log every request's header
+#                       (API key, version, client id) to <node>/logs/requests.log
 #   BOOTSTRAP           bootstrap servers for the tool wrappers (127.0.0.1:$KAFKA_PORT)
 set -euo pipefail
 shopt -s extglob # format_node redacts passwords with *(...)
@@ -56,6 +58,7 @@ LIBS=$CACHE/libs
 STATE=${ACTIX_KAFKA_STATE:-$REPO/.kafka}
 KAFKA_PORT=${KAFKA_PORT:-9092}
 KAFKA_TXN_VERSION=${KAFKA_TXN_VERSION:-}
+KAFKA_REQUEST_LOG=${KAFKA_REQUEST_LOG:-}
 BOOTSTRAP=${BOOTSTRAP:-127.0.0.1:$KAFKA_PORT}
 START_TIMEOUT=${KAFKA_START_TIMEOUT:-90}
 STOP_TIMEOUT=30
@@ -227,10 +230,11 @@ format_node() { # DIR CLUSTER_ID [StorageTool args...]
 # Starts the broker in its own session so it outlives this script; the
 # child writes its own PID (exec keeps it) before becoming the JVM.
 launch_node() { # DIR HEAP_OPTS
-    local dir=$1 heap
+    local dir=$1 heap logging=$CONF_DIR/log4j2-broker.xml
     read -ra heap <<<"${KAFKA_HEAP_OPTS:-$2}"
+    [ "$KAFKA_REQUEST_LOG" != 1 ] || logging=$CONF_DIR/log4j2-broker-requests.xml
     mkdir -p "$dir/logs"
-    rm -f "$dir/kafka.pid"
+    rm -f "$dir/kafka.pid" "$dir/logs/requests.log"
     local f # keep one earlier run's logs; the current ones start empty
     for f in server.log stdout.log; do
         [ ! -f "$dir/logs/$f" ] || mv -f "$dir/logs/$f" "$dir/logs/$f.prev"
@@ -239,7 +243,7 @@ launch_node() { # DIR HEAP_OPTS
     nohup setsid bash -c 'echo $$ >"$0"; exec "$@"' "$dir/kafka.pid" \
         "$JAVA" "${heap[@]}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
         -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true \
-        "-Dkafka.logs.dir=$dir/logs" "-Dlog4j2.configurationFile=$CONF_DIR/log4j2-broker.xml" \
+        "-Dkafka.logs.dir=$dir/logs" "-Dlog4j2.configurationFile=$logging" \
         -cp "$LIBS/*" kafka.Kafka "$dir/server.properties" \
         >"$dir/logs/stdout.log" 2>&1 </dev/null &
     for _ in $(seq 50); do

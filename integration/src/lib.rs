@@ -40,7 +40,7 @@ pub fn kafka39_bootstrap() -> String {
     answering_bootstrap(
         "KAFKA_BOOTSTRAP_39",
         "127.0.0.1:9392",
-        "KAFKA_VERSION=3.9.1 KAFKA_PORT=9392 scripts/kafka.sh up",
+        "KAFKA_REQUEST_LOG=1 KAFKA_VERSION=3.9.1 KAFKA_PORT=9392 scripts/kafka.sh up",
     )
 }
 

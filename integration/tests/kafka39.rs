@@ -9,7 +9,9 @@
 //! an epoch that stays for the producer's session). Every record written here is
 //! read back by Kafka 3.9.1's own tools (console consumer, `GetOffsetShell`,
 //! the consumer-groups tool) run from the 3.9.1 jars; the stored batches are
-//! read from the node's segment files with `DumpLogSegments`.
+//! read from the node's segment files with `DumpLogSegments` (common's helper,
+//! 4.4 jars). Which versions the producer really sent comes from the node's
+//! request log (`KAFKA_REQUEST_LOG=1`: one line per request with its header).
 
 mod common;
 
@@ -229,6 +231,127 @@ fn negotiates_produce_v11_and_no_transaction_version() {
     assert_eq!(
         values_exactly(&bootstrap, &topic, 2, "read_uncommitted"),
         ["v3", "v11"]
+    );
+}
+
+/// `(api key, version)` of every request the node logged from `client_id`, in
+/// order. The node writes a line per completed request to `requests.log`
+/// when started with `KAFKA_REQUEST_LOG=1` (as `scripts/test.sh` does).
+fn requests_from(client_id: &str) -> Vec<(i16, i16)> {
+    let log = common::broker_log_dir(STATE_DIR)
+        .parent()
+        .expect("the node's directory")
+        .join("logs/requests.log");
+    let text = std::fs::read_to_string(&log).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {} ({e}): start the node with \
+             `KAFKA_REQUEST_LOG=1 KAFKA_VERSION=3.9.1 KAFKA_PORT=9392 scripts/kafka.sh up`",
+            log.display()
+        )
+    });
+    let number = |line: &str, field: &str| -> i16 {
+        let rest = &line[line.find(field).unwrap_or_else(|| panic!("no {field} in {line}")) + field.len()..];
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().unwrap_or_else(|_| panic!("bad {field} in {line}"))
+    };
+    let wanted = format!("\"clientId\":\"{client_id}\"");
+    text.lines()
+        // The header comes first on each line; the bodies follow it.
+        .filter(|line| {
+            line.split("\"request\":")
+                .next()
+                .is_some_and(|h| h.contains(&wanted))
+        })
+        .map(|line| {
+            (
+                number(line, "\"requestApiKey\":"),
+                number(line, "\"requestApiVersion\":"),
+            )
+        })
+        .collect()
+}
+
+/// The versions of `api` among `requests`, deduplicated.
+fn versions_of(requests: &[(i16, i16)], api: ApiKey) -> Vec<i16> {
+    let mut versions: Vec<i16> = requests
+        .iter()
+        .filter(|(key, _)| *key == api.code())
+        .map(|(_, version)| *version)
+        .collect();
+    versions.sort_unstable();
+    versions.dedup();
+    versions
+}
+
+/// What the producer itself sent, as the broker logged it: Produce v11 from
+/// an idempotent and from a transactional producer, and the classic
+/// transaction requests (AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit,
+/// EndTxn v4) that transaction.version 2 would replace.
+#[actix_rt::test]
+async fn the_producer_sends_produce_v11_and_the_classic_transaction_requests() {
+    let bootstrap = kafka39_bootstrap();
+    let topic = unique_topic("k39-versions");
+    create_topic(&bootstrap, &topic, 1, &[]);
+
+    let idempotent_id = unique_topic("k39-idem-client");
+    let producer = Producer::start(ProducerConfig {
+        enable_idempotence: true,
+        client_id: idempotent_id.clone(),
+        ..ProducerConfig::new(bootstrap.clone())
+    })
+    .await
+    .unwrap();
+    for i in 0..3 {
+        producer
+            .send_and_wait(record(&topic, &format!("i{i}")))
+            .await
+            .unwrap();
+    }
+    producer.stop().await;
+
+    let transactional_id = unique_topic("k39-txn-client");
+    let producer = Producer::start(ProducerConfig {
+        client_id: transactional_id.clone(),
+        ..transactional(&bootstrap)
+    })
+    .await
+    .unwrap();
+    producer.begin_transaction().await.unwrap();
+    for i in 0..3 {
+        producer
+            .send_and_wait(record(&topic, &format!("t{i}")))
+            .await
+            .unwrap();
+    }
+    producer
+        .send_offsets_to_transaction(vec![(topic.clone(), 0, 1)], &unique_topic("k39-group"))
+        .await
+        .unwrap();
+    producer.commit_transaction().await.unwrap();
+    producer.stop().await;
+
+    let idempotent = requests_from(&idempotent_id);
+    assert_eq!(versions_of(&idempotent, ApiKey::Produce), [11], "{idempotent:?}");
+    assert!(
+        !versions_of(&idempotent, ApiKey::InitProducerId).is_empty(),
+        "{idempotent:?}"
+    );
+
+    let txn = requests_from(&transactional_id);
+    assert_eq!(versions_of(&txn, ApiKey::Produce), [11], "{txn:?}");
+    // AddPartitionsToTxn v3 is the newest a client may send (v4+ are
+    // broker-to-broker); the others are the newest 3.9 has.
+    for (api, version) in [
+        (ApiKey::AddPartitionsToTxn, 3),
+        (ApiKey::AddOffsetsToTxn, 4),
+        (ApiKey::TxnOffsetCommit, 4),
+        (ApiKey::EndTxn, 4),
+    ] {
+        assert_eq!(versions_of(&txn, api), [version], "{api:?} in {txn:?}");
+    }
+    assert_eq!(
+        values_exactly(&bootstrap, &topic, 6, "read_committed"),
+        ["i0", "i1", "i2", "t0", "t1", "t2"]
     );
 }
 
