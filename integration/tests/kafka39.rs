@@ -234,10 +234,11 @@ fn negotiates_produce_v11_and_no_transaction_version() {
     );
 }
 
-/// `(api key, version)` of every request the node logged from `client_id`, in
-/// order. The node writes a line per completed request to `requests.log`
-/// when started with `KAFKA_REQUEST_LOG=1` (as `scripts/test.sh` does).
-fn requests_from(client_id: &str) -> Vec<(i16, i16)> {
+/// The node's request-log lines of every request from `client_id`, in order.
+/// The node writes a line per completed request (header, request and response
+/// summary, as JSON) to `requests.log` when started with `KAFKA_REQUEST_LOG=1`
+/// (as `scripts/test.sh` does).
+fn request_lines(client_id: &str) -> Vec<String> {
     let log = common::broker_log_dir(STATE_DIR)
         .parent()
         .expect("the node's directory")
@@ -249,11 +250,6 @@ fn requests_from(client_id: &str) -> Vec<(i16, i16)> {
             log.display()
         )
     });
-    let number = |line: &str, field: &str| -> i16 {
-        let rest = &line[line.find(field).unwrap_or_else(|| panic!("no {field} in {line}")) + field.len()..];
-        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        digits.parse().unwrap_or_else(|_| panic!("bad {field} in {line}"))
-    };
     let wanted = format!("\"clientId\":\"{client_id}\"");
     text.lines()
         // The header comes first on each line; the bodies follow it.
@@ -262,10 +258,48 @@ fn requests_from(client_id: &str) -> Vec<(i16, i16)> {
                 .next()
                 .is_some_and(|h| h.contains(&wanted))
         })
+        .map(str::to_owned)
+        .collect()
+}
+
+/// [`request_lines`] once `done` holds for them: the broker writes a line
+/// after it sends the response, so the last one can come a moment after the
+/// client has its answer. Gives up (returning what is there) after 10 s.
+fn request_lines_once(client_id: &str, done: impl Fn(&[String]) -> bool) -> Vec<String> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let lines = request_lines(client_id);
+        if done(&lines) || std::time::Instant::now() >= deadline {
+            return lines;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn api_of(line: &str) -> i64 {
+    number_after(line, "\"requestApiKey\":")
+}
+
+/// The first number after `field` (`"name":`) in a request-log line.
+fn number_after(line: &str, field: &str) -> i64 {
+    let at = line.find(field).unwrap_or_else(|| panic!("no {field} in {line}"));
+    let digits: String = line[at + field.len()..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '-')
+        .collect();
+    digits.parse().unwrap_or_else(|_| panic!("bad {field} in {line}"))
+}
+
+/// `(api key, version)` of every request the node logged from `client_id`,
+/// once one of `last` is among them.
+fn requests_from(client_id: &str, last: ApiKey) -> Vec<(i16, i16)> {
+    let last = i64::from(last.code());
+    request_lines_once(client_id, |lines| lines.iter().any(|l| api_of(l) == last))
+        .iter()
         .map(|line| {
             (
-                number(line, "\"requestApiKey\":"),
-                number(line, "\"requestApiVersion\":"),
+                number_after(line, "\"requestApiKey\":") as i16,
+                number_after(line, "\"requestApiVersion\":") as i16,
             )
         })
         .collect()
@@ -330,14 +364,14 @@ async fn the_producer_sends_produce_v11_and_the_classic_transaction_requests() {
     producer.commit_transaction().await.unwrap();
     producer.stop().await;
 
-    let idempotent = requests_from(&idempotent_id);
+    let idempotent = requests_from(&idempotent_id, ApiKey::Produce);
     assert_eq!(versions_of(&idempotent, ApiKey::Produce), [11], "{idempotent:?}");
     assert!(
         !versions_of(&idempotent, ApiKey::InitProducerId).is_empty(),
         "{idempotent:?}"
     );
 
-    let txn = requests_from(&transactional_id);
+    let txn = requests_from(&transactional_id, ApiKey::EndTxn);
     assert_eq!(versions_of(&txn, ApiKey::Produce), [11], "{txn:?}");
     // AddPartitionsToTxn v3 is the newest a client may send (v4+ are
     // broker-to-broker); the others are the newest 3.9 has.
@@ -494,10 +528,12 @@ async fn idempotent_batches_refused_as_too_large_are_split_retried_and_stored_on
         1,
         &[&format!("max.message.bytes={max_message_bytes}")],
     );
+    let client_id = unique_topic("k39-split-client");
     let producer = Producer::start(ProducerConfig {
         enable_idempotence: true,
         linger_ms: 500,
         max_batch_size: 256 * 1024,
+        client_id: client_id.clone(),
         ..ProducerConfig::new(bootstrap.clone())
     })
     .await
@@ -520,8 +556,29 @@ async fn idempotent_batches_refused_as_too_large_are_split_retried_and_stored_on
 
     let read = values_exactly(&bootstrap, &topic, n as usize, "read_uncommitted");
     assert_eq!(read, values, "every record once, in order");
+    // The broker's own account: the first Produce carried more than the topic
+    // takes and was refused with MESSAGE_TOO_LARGE (10); later ones succeeded.
+    let accepted = |line: &String| api_of(line) == 0 && number_after(line, "\"errorCode\":") == 0;
+    let produces: Vec<String> = request_lines_once(&client_id, |lines| lines.iter().any(accepted))
+        .into_iter()
+        .filter(|line| api_of(line) == 0)
+        .collect();
+    let first = produces
+        .first()
+        .expect("the producer's Produce requests are logged");
+    assert!(
+        number_after(first, "\"recordsSizeInBytes\":") > max_message_bytes,
+        "{first}"
+    );
+    assert_eq!(number_after(first, "\"errorCode\":"), 10, "{first}");
+    let refused = produces
+        .iter()
+        .filter(|line| number_after(line, "\"errorCode\":") == 10)
+        .count();
+    assert!(refused < produces.len(), "{produces:#?}");
+
     let batches = stored_batches(&bootstrap, &topic, 0);
-    // One 20 kB batch was refused; only its split halves fit.
+    // Only the split halves fit.
     let record_bytes = values[0].len() as i64;
     assert!(batches.len() >= 7, "the refused batch was split: {batches:?}");
     for b in &batches {
