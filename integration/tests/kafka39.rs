@@ -166,6 +166,9 @@ async fn send_all(producer: Producer, records: Vec<ProducerRecord>) -> Vec<Recor
     acked
 }
 
+/// ApiVersions as the probe connection sees it: Produce up to v11 (chosen:
+/// v11), no `transaction.version`, and a Produce at each end of the common
+/// range (v3, v11) is acknowledged and read back by 3.9.1's console consumer.
 #[test]
 fn negotiates_produce_v11_and_no_transaction_version() {
     let bootstrap = kafka39_bootstrap();
@@ -177,7 +180,7 @@ fn negotiates_produce_v11_and_no_transaction_version() {
         .into_iter()
         .find(|v| v.api_key == ApiKey::Produce.code())
         .expect("the broker lists Produce");
-    // 3.9 still advertises (and accepts) the pre-KIP-896 versions; 4.x rejects v0-v2.
+    // Produce v0-v2 are advertised here as on 4.x (which rejects them, KIP-896).
     assert_eq!((produce.min_version, produce.max_version), (0, 11));
     assert_eq!(conn.versions().version(ApiKey::Produce), Some(11));
     assert_eq!(conn.version_of(ApiKey::Produce).unwrap(), 11);
