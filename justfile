@@ -30,6 +30,18 @@ kafka-tv1-up:
 kafka-tv1-down:
     KAFKA_PORT=9192 KAFKA_TXN_VERSION=1 scripts/kafka.sh down
 
+# Start the single Kafka 3.9.1 node on 127.0.0.1:9392 with the request log (integration/tests/kafka39.rs).
+kafka39-up:
+    KAFKA_PORT=9392 KAFKA_VERSION=3.9.1 KAFKA_REQUEST_LOG=1 scripts/kafka.sh up
+
+# Stop the Kafka 3.9.1 node.
+kafka39-down:
+    KAFKA_PORT=9392 KAFKA_VERSION=3.9.1 scripts/kafka.sh down
+
+# The Kafka 3.9.1 core suite (needs kafka39-up): codecs, acks, idempotence, transactions, versions.
+test-kafka39:
+    cargo test -p actix-kafka-integration --test kafka39
+
 # Start the secured node (TLS, mTLS, SASL, ACLs) on 127.0.0.1:9300-9309 (docs/security.md).
 kafka-secure-up:
     scripts/kafka.sh secure-up

@@ -30,26 +30,35 @@
 #   classpath                    print the classpath string
 #
 # Environment:
-#   KAFKA_VERSION       Kafka release to fetch (4.4.0)
+#   KAFKA_VERSION       Kafka release to fetch and run (4.4.0). Another release's
+#                       single node has its own state directory (single-VERSION[-PORT]);
+#                       3.x (tested: 3.9.1) runs the single node and the tool wrappers
+#                       only, with no KAFKA_TXN_VERSION (3.9 has no transaction.version 1 or 2)
 #   ACTIX_KAFKA_CACHE   jar cache root (~/.cache/actix-kafka)
 #   ACTIX_KAFKA_STATE   broker state root (<repo>/.kafka)
 #   KAFKA_PORT          single node's broker port (9092; controller = port+1)
 #   KAFKA_TXN_VERSION   1 or 2 for the single node's transaction.version
 #                       (unset: the release default, 2 in 4.4)
-#   KAFKA_HEAP_OPTS     broker heap flags (single: -Xms256m -Xmx768m, cluster: -Xms256m -Xmx512m)
+#   KAFKA_HEAP_OPTS     broker heap flags (single: -Xms256m -Xmx768m, cluster and a single
+#                       node of another release than 4.4.0: -Xms256m -Xmx512m)
 #   KAFKA_START_TIMEOUT seconds to wait for brokers to serve (90)
+#   KAFKA_REQUEST_LOG   1: brokers started now also log every request's header
+#                       (API key, version, client id) to <node>/logs/requests.log
 #   BOOTSTRAP           bootstrap servers for the tool wrappers (127.0.0.1:$KAFKA_PORT)
 set -euo pipefail
 shopt -s extglob # format_node redacts passwords with *(...)
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CONF_DIR=$REPO/integration/kafka
-KAFKA_VERSION=${KAFKA_VERSION:-4.4.0}
+DEFAULT_KAFKA_VERSION=4.4.0
+KAFKA_VERSION=${KAFKA_VERSION:-$DEFAULT_KAFKA_VERSION}
+KAFKA_MAJOR=${KAFKA_VERSION%%.*}
 CACHE=${ACTIX_KAFKA_CACHE:-$HOME/.cache/actix-kafka}/kafka-$KAFKA_VERSION
 LIBS=$CACHE/libs
 STATE=${ACTIX_KAFKA_STATE:-$REPO/.kafka}
 KAFKA_PORT=${KAFKA_PORT:-9092}
 KAFKA_TXN_VERSION=${KAFKA_TXN_VERSION:-}
+KAFKA_REQUEST_LOG=${KAFKA_REQUEST_LOG:-}
 BOOTSTRAP=${BOOTSTRAP:-127.0.0.1:$KAFKA_PORT}
 START_TIMEOUT=${KAFKA_START_TIMEOUT:-90}
 STOP_TIMEOUT=30
@@ -65,6 +74,27 @@ TOOL_JVM_OPTS=(-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto -Xmx256m
 
 log() { echo "kafka.sh: $*" >&2; }
 die() { log "$*"; exit 1; }
+
+# The version names a cache and a state directory: nothing but a release number.
+[[ $KAFKA_VERSION =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] ||
+    die "KAFKA_VERSION must look like 4.4.0, not '$KAFKA_VERSION'"
+
+# Tools that moved between releases: 4.0 moved these two from the Scala core
+# (kafka_2.13) into kafka-tools.
+if [ "$KAFKA_MAJOR" -ge 4 ]; then
+    API_VERSIONS_TOOL=org.apache.kafka.tools.BrokerApiVersionsCommand
+    CONSOLE_PRODUCER=org.apache.kafka.tools.ConsoleProducer
+else
+    API_VERSIONS_TOOL=kafka.admin.BrokerApiVersionsCommand
+    CONSOLE_PRODUCER=kafka.tools.ConsoleProducer
+fi
+
+# The cluster and the secured node share one state directory per kind, so
+# they run the 4.x releases only; 3.x gets the single node.
+require_4x() { # WHAT
+    [ "$KAFKA_MAJOR" -ge 4 ] ||
+        die "$1 runs Kafka 4.x only, not KAFKA_VERSION=$KAFKA_VERSION (3.x has the single node: up)"
+}
 
 # ---------------------------------------------------------------- jars
 
@@ -114,7 +144,7 @@ answers() { # HOST:PORT
 # Number of brokers that serve requests, as seen through BOOTSTRAP.
 broker_count() { # BOOTSTRAP
     timeout 30 "$JAVA" "${TOOL_JVM_OPTS[@]}" -cp "$LIBS/*" \
-        org.apache.kafka.tools.BrokerApiVersionsCommand --bootstrap-server "$1" 2>/dev/null |
+        "$API_VERSIONS_TOOL" --bootstrap-server "$1" 2>/dev/null |
         grep '(id: ' | grep -vc 'isFenced: true' || true
 }
 
@@ -200,10 +230,11 @@ format_node() { # DIR CLUSTER_ID [StorageTool args...]
 # Starts the broker in its own session so it outlives this script; the
 # child writes its own PID (exec keeps it) before becoming the JVM.
 launch_node() { # DIR HEAP_OPTS
-    local dir=$1 heap
+    local dir=$1 heap logging=$CONF_DIR/log4j2-broker.xml
     read -ra heap <<<"${KAFKA_HEAP_OPTS:-$2}"
+    [ "$KAFKA_REQUEST_LOG" != 1 ] || logging=$CONF_DIR/log4j2-broker-requests.xml
     mkdir -p "$dir/logs"
-    rm -f "$dir/kafka.pid"
+    rm -f "$dir/kafka.pid" "$dir/logs/requests.log"
     local f # keep one earlier run's logs; the current ones start empty
     for f in server.log stdout.log; do
         [ ! -f "$dir/logs/$f" ] || mv -f "$dir/logs/$f" "$dir/logs/$f.prev"
@@ -212,7 +243,7 @@ launch_node() { # DIR HEAP_OPTS
     nohup setsid bash -c 'echo $$ >"$0"; exec "$@"' "$dir/kafka.pid" \
         "$JAVA" "${heap[@]}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
         -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true \
-        "-Dkafka.logs.dir=$dir/logs" "-Dlog4j2.configurationFile=$CONF_DIR/log4j2-broker.xml" \
+        "-Dkafka.logs.dir=$dir/logs" "-Dlog4j2.configurationFile=$logging" \
         -cp "$LIBS/*" kafka.Kafka "$dir/server.properties" \
         >"$dir/logs/stdout.log" 2>&1 </dev/null &
     for _ in $(seq 50); do
@@ -293,6 +324,8 @@ wait_serving() { # BOOTSTRAP BROKERS DIR...
 
 # ---------------------------------------------------------------- single node
 
+# single[-tv1][-VERSION][-PORT]: VERSION only for a release other than the
+# default, PORT only for a port other than 9092.
 single_dir() {
     local name=single
     case "$KAFKA_TXN_VERSION" in
@@ -300,8 +333,24 @@ single_dir() {
         1) name=single-tv1 ;;
         *) die "KAFKA_TXN_VERSION must be 1 or 2, not '$KAFKA_TXN_VERSION'" ;;
     esac
+    # 3.9's StorageTool knows transaction.version 0 only ("No feature:
+    # transaction.version with feature level 1"): say so before formatting.
+    [ "$KAFKA_MAJOR" -ge 4 ] || [ -z "$KAFKA_TXN_VERSION" ] ||
+        die "Kafka $KAFKA_VERSION has no transaction.version $KAFKA_TXN_VERSION; leave KAFKA_TXN_VERSION unset"
+    [ "$KAFKA_VERSION" = "$DEFAULT_KAFKA_VERSION" ] || name+=-$KAFKA_VERSION
     [ "$KAFKA_PORT" = 9092 ] || name+=-$KAFKA_PORT
     echo "$STATE/$name"
+}
+
+# The release a single node's DIR runs (from its name, see single_dir).
+dir_version() { # DIR
+    local name
+    name=$(basename "$1")
+    if [[ $name =~ -([0-9]+\.[0-9]+\.[0-9]+)(-|$) ]]; then
+        echo "${BASH_REMATCH[1]}"
+    else
+        echo "$DEFAULT_KAFKA_VERSION"
+    fi
 }
 
 # A running node of ours (other than DIR) that listens on PORT, if any.
@@ -320,6 +369,7 @@ down_hint() { # DIR
     name=$(basename "$1")
     port=$(node_port "$1")
     [[ $name == single-tv1* ]] && printf 'KAFKA_TXN_VERSION=1 '
+    [ "$(dir_version "$1")" = "$DEFAULT_KAFKA_VERSION" ] || printf 'KAFKA_VERSION=%s ' "$(dir_version "$1")"
     [ "$port" = 9092 ] || printf 'KAFKA_PORT=%s ' "$port"
 }
 
@@ -332,14 +382,16 @@ finalized_txn_version() { # BOOTSTRAP
 # Something answers on the port: fine if it is this node (or a foreign
 # broker of the wanted transaction.version), an error otherwise.
 check_existing() { # DIR
-    local dir=$1 other tv
+    local dir=$1 other tv what
     if node_pid "$dir" >/dev/null; then
         log "$(basename "$dir") already runs on 127.0.0.1:$KAFKA_PORT"
         wait_serving "127.0.0.1:$KAFKA_PORT" 1 "$dir"
         return 0
     fi
     if other=$(other_single_on_port "$dir" "$KAFKA_PORT"); then
-        die "${other#"$STATE"/} (another transaction.version) already runs on" \
+        what="another transaction.version"
+        [ "$(dir_version "$other")" = "$KAFKA_VERSION" ] || what="Kafka $(dir_version "$other")"
+        die "${other#"$STATE"/} ($what) already runs on" \
             "127.0.0.1:$KAFKA_PORT; stop it first: $(down_hint "$other")scripts/kafka.sh down"
     fi
     if [ -n "$KAFKA_TXN_VERSION" ]; then
@@ -364,7 +416,11 @@ cmd_up() {
     write_props "$dir" 1 "$KAFKA_PORT" $((KAFKA_PORT + 1)) "1@127.0.0.1:$((KAFKA_PORT + 1))" 1 1
     [ -z "$KAFKA_TXN_VERSION" ] || features=(--feature "transaction.version=$KAFKA_TXN_VERSION")
     format_node "$dir" "$(new_cluster_id)" "${features[@]}"
-    launch_node "$dir" "-Xms256m -Xmx768m"
+    if [ "$KAFKA_VERSION" = "$DEFAULT_KAFKA_VERSION" ]; then
+        launch_node "$dir" "-Xms256m -Xmx768m"
+    else # a node beside the default release's ones: the cluster nodes' heap
+        launch_node "$dir" "-Xms256m -Xmx512m"
+    fi
     wait_serving "127.0.0.1:$KAFKA_PORT" 1 "$dir"
     log "broker up on 127.0.0.1:$KAFKA_PORT (pid $(node_pid "$dir"), state $dir)"
 }
@@ -402,6 +458,7 @@ prepare_node() { # N
 
 cmd_cluster_up() {
     local n dir pid started=() preparing=()
+    require_4x "the 3-node cluster"
     cmd_fetch
     mkdir -p "$CLUSTER_DIR"
     [ -f "$CLUSTER_DIR/cluster.id" ] || new_cluster_id >"$CLUSTER_DIR/cluster.id"
@@ -438,6 +495,7 @@ cmd_node_kill() {
 
 cmd_node_start() {
     local dir
+    require_4x "the 3-node cluster"
     dir=$(node_dir "${1:-}")
     [ -f "$dir/data/meta.properties" ] || die "node $1 was never formatted: run cluster-up"
     if ! node_pid "$dir" >/dev/null; then
@@ -680,7 +738,7 @@ secure_wait_serving() {
         up=1
         for port in $(secure_ports); do answers "127.0.0.1:$port" || { up=0; break; }; done
         if [ "$up" = 1 ] && timeout 30 "$JAVA" "${TOOL_JVM_OPTS[@]}" -cp "$LIBS/*" \
-            org.apache.kafka.tools.BrokerApiVersionsCommand --bootstrap-server "$SECURE_INTERNAL" \
+            "$API_VERSIONS_TOOL" --bootstrap-server "$SECURE_INTERNAL" \
             --command-config "$SECURE_CLIENTS/admin.properties" 2>/dev/null | grep -q '(id: 1 '; then
             return 0
         fi
@@ -692,6 +750,7 @@ secure_wait_serving() {
 
 cmd_secure_up() {
     local dir=$SECURE_DIR port scram=() u m started=$SECONDS
+    require_4x "the secured node"
     if node_pid "$dir" >/dev/null; then
         log "the secured node already runs (pid $(node_pid "$dir"))"
         cmd_fetch
@@ -806,10 +865,22 @@ cmd_topic_describe() {
 
 # Prints ARGS NUL-separated with the console tools' deprecated option names
 # replaced by their 4.x names: the tools print their deprecation warnings to
-# stdout, where they would mix with the records.
+# stdout, where they would mix with the records. 3.x knows only the old
+# names, so there it is the other way round.
 modern_args() { # producer|consumer ARGS...
     local kind=$1 arg
     shift
+    if [ "$KAFKA_MAJOR" -lt 4 ]; then
+        for arg in "$@"; do
+            case "$kind:$arg" in
+                producer:--reader-property | consumer:--formatter-property) arg=--property ;;
+                *:--command-property) arg=--$kind-property ;;
+                *:--command-config) arg=--$kind.config ;;
+            esac
+            printf '%s\0' "$arg"
+        done
+        return 0
+    fi
     for arg in "$@"; do
         case "$kind:$arg" in
             producer:--property) arg=--reader-property ;;
@@ -826,7 +897,7 @@ cmd_produce() {
     local topic=$1 args=()
     shift
     mapfile -d '' args < <(modern_args producer "$@")
-    cmd_run_class org.apache.kafka.tools.ConsoleProducer --bootstrap-server "$BOOTSTRAP" \
+    cmd_run_class "$CONSOLE_PRODUCER" --bootstrap-server "$BOOTSTRAP" \
         --topic "$topic" "${args[@]}"
 }
 

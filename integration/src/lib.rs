@@ -36,6 +36,16 @@ pub fn tv1_bootstrap() -> String {
     )
 }
 
+/// The single Kafka 3.9.1 node (KRaft, no transaction.version feature, Produce
+/// up to v11): `KAFKA_BOOTSTRAP_39`, or 127.0.0.1:9392. Panics if nothing answers.
+pub fn kafka39_bootstrap() -> String {
+    answering_bootstrap(
+        "KAFKA_BOOTSTRAP_39",
+        "127.0.0.1:9392",
+        "KAFKA_REQUEST_LOG=1 KAFKA_VERSION=3.9.1 KAFKA_PORT=9392 scripts/kafka.sh up",
+    )
+}
+
 /// The 3-node cluster: `KAFKA_CLUSTER_BOOTSTRAP`, or its three loopback
 /// brokers. Panics if the first does not answer.
 pub fn cluster_bootstrap() -> String {
