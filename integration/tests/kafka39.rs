@@ -142,14 +142,7 @@ fn end_offsets(bootstrap: &str, topic: &str) -> BTreeMap<i32, i64> {
             topic,
         ],
     );
-    // `topic:partition:offset` lines.
-    out.lines()
-        .filter_map(|line| {
-            let rest = line.strip_prefix(topic)?.strip_prefix(':')?;
-            let (partition, offset) = rest.split_once(':')?;
-            Some((partition.parse().ok()?, offset.parse().ok()?))
-        })
-        .collect()
+    common::parse_end_offsets(&out, topic)
 }
 
 fn stored_batches(bootstrap: &str, topic: &str, partition: i32) -> Vec<common::DumpedBatch> {

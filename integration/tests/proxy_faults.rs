@@ -115,77 +115,36 @@ async fn run_through(
     );
 }
 
-#[actix_rt::test]
-async fn a_blackholed_link_is_survived_without_loss_duplicates_or_reordering() {
+/// An idempotent producer through a fresh proxy, through `fault` for
+/// `fault_for`; returns the proxy (for its connection count).
+async fn survives(fault: Mode, fault_for: Duration) -> FaultProxy {
     let (cluster, proxy) = proxied();
     let producer = Producer::start(config(&proxy, true)).await.expect("start");
-    run_through(
-        &proxy,
-        &cluster,
-        &producer,
-        Mode::Blackhole,
-        Duration::from_millis(2_500),
-    )
-    .await;
+    run_through(&proxy, &cluster, &producer, fault, fault_for).await;
     producer.stop().await;
+    proxy
+}
+
+#[actix_rt::test]
+async fn a_blackholed_link_is_survived_without_loss_duplicates_or_reordering() {
+    survives(Mode::Blackhole, Duration::from_millis(2_500)).await;
 }
 
 #[actix_rt::test]
 async fn resets_mid_stream_are_survived_without_loss_duplicates_or_reordering() {
-    let (cluster, proxy) = proxied();
-    let producer = Producer::start(config(&proxy, true)).await.expect("start");
-    run_through(
-        &proxy,
-        &cluster,
-        &producer,
-        Mode::Reset,
-        Duration::from_millis(400),
-    )
-    .await;
+    let proxy = survives(Mode::Reset, Duration::from_millis(400)).await;
     assert!(proxy.connections() >= 2, "the producer reconnected");
-    producer.stop().await;
 }
 
 #[actix_rt::test]
 async fn answers_cut_in_half_are_survived_without_loss_duplicates_or_reordering() {
-    let (cluster, proxy) = proxied();
-    let producer = Producer::start(config(&proxy, true)).await.expect("start");
-    run_through(
-        &proxy,
-        &cluster,
-        &producer,
-        Mode::Cut { after: 7 },
-        Duration::from_millis(2_000),
-    )
-    .await;
-    producer.stop().await;
+    survives(Mode::Cut { after: 7 }, Duration::from_millis(2_000)).await;
 }
 
 #[actix_rt::test]
 async fn a_slow_or_throttled_link_delivers_everything() {
-    let (cluster, proxy) = proxied();
-    let producer = Producer::start(config(&proxy, true)).await.expect("start");
-    run_through(
-        &proxy,
-        &cluster,
-        &producer,
-        Mode::Delay(Duration::from_millis(100)),
-        Duration::from_secs(2),
-    )
-    .await;
-    let (cluster2, proxy2) = proxied();
-    let producer2 = Producer::start(config(&proxy2, true)).await.expect("start");
-    run_through(
-        &proxy2,
-        &cluster2,
-        &producer2,
-        Mode::Bandwidth(20_000),
-        Duration::from_secs(2),
-    )
-    .await;
-    producer.stop().await;
-    producer2.stop().await;
-    drop(cluster);
+    survives(Mode::Delay(Duration::from_millis(100)), Duration::from_secs(2)).await;
+    survives(Mode::Bandwidth(20_000), Duration::from_secs(2)).await;
 }
 
 #[actix_rt::test]

@@ -116,6 +116,11 @@ pub fn end_offsets(bootstrap: &str, topic: &str) -> BTreeMap<i32, i64> {
             topic,
         ],
     );
+    parse_end_offsets(&out, topic)
+}
+
+/// `GetOffsetShell`'s `topic:partition:offset` lines for `topic`.
+pub fn parse_end_offsets(out: &str, topic: &str) -> BTreeMap<i32, i64> {
     out.lines()
         .filter_map(|line| {
             let rest = line.strip_prefix(topic)?.strip_prefix(':')?;
