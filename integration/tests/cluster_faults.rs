@@ -190,7 +190,12 @@ async fn idempotent_producer_loses_and_duplicates_nothing_while_a_leader_is_froz
     fault_run(NodeFault::Freeze, settings).await;
 }
 
+/// The fault runs share the cluster: one at a time (the tests of a binary run
+/// in parallel, and a node one run kills cannot be frozen by the other).
+static ONE_RUN_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn fault_run(fault: NodeFault, settings: Settings) {
+    let _cluster = ONE_RUN_AT_A_TIME.lock().await;
     let started = Instant::now();
     let bootstrap = cluster_bootstrap();
     // A node left down by an earlier, interrupted run.
