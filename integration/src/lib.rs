@@ -98,17 +98,24 @@ pub fn unique_topic(prefix: &str) -> String {
 /// Runs `scripts/kafka.sh` with `args` against `bootstrap`, returning stdout.
 /// Panics with the tool's stderr if it fails.
 pub fn kafka_sh(bootstrap: &str, args: &[&str]) -> String {
+    kafka_sh_with(&[], bootstrap, args)
+}
+
+/// [`kafka_sh`] with extra environment variables (e.g. `KAFKA_VERSION` for
+/// another release's jars).
+pub fn kafka_sh_with(env: &[(&str, &str)], bootstrap: &str, args: &[&str]) -> String {
     let script = repo_root().join("scripts/kafka.sh");
     let output = Command::new("bash")
         .arg(&script)
         .args(args)
+        .envs(env.iter().copied())
         .env("BOOTSTRAP", bootstrap)
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
-        "scripts/kafka.sh {args:?} failed ({}):\nstdout:\n{stdout}\nstderr:\n{}",
+        "{env:?} scripts/kafka.sh {args:?} failed ({}):\nstdout:\n{stdout}\nstderr:\n{}",
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );

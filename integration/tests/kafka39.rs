@@ -16,13 +16,12 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::process::Command;
 use std::time::Duration;
 
 use actix_kafka::config::Acks;
 use actix_kafka::probe::ProbeConnection;
 use actix_kafka::{Compression, Producer, ProducerConfig, ProducerRecord, RecordMetadata};
-use actix_kafka_integration::{kafka39_bootstrap, repo_root, unique_topic};
+use actix_kafka_integration::{kafka39_bootstrap, kafka_sh_with, unique_topic};
 use bytes::Bytes;
 use kafka_wire::api::ApiKey;
 use kafka_wire::messages::produce::{PartitionProduceData, ProduceRequest, TopicProduceData};
@@ -37,22 +36,7 @@ const STATE_DIR: &str = "single-3.9.1-9392";
 /// Runs `scripts/kafka.sh` with the 3.9.1 jars against `bootstrap`; panics
 /// with the tool's stderr if it fails.
 fn kafka39_sh(bootstrap: &str, args: &[&str]) -> String {
-    let script = repo_root().join("scripts/kafka.sh");
-    let output = Command::new("bash")
-        .arg(&script)
-        .args(args)
-        .env("KAFKA_VERSION", VERSION)
-        .env("BOOTSTRAP", bootstrap)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "KAFKA_VERSION={VERSION} scripts/kafka.sh {args:?} failed ({}):\nstdout:\n{stdout}\nstderr:\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
+    kafka_sh_with(&[("KAFKA_VERSION", VERSION)], bootstrap, args)
 }
 
 fn create_topic(bootstrap: &str, topic: &str, partitions: u32, configs: &[&str]) {
